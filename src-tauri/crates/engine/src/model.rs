@@ -1,0 +1,410 @@
+//! Serde types of the workflow file format (`braid/1`, see
+//! `shared/spec/workflow-format.md`). Data only: no behaviour beyond
+//! accessors that apply the format's documented defaults.
+//!
+//! Every struct denies unknown fields so typos never pass silently. Fields
+//! that have a documented default are `Option`s: the file keeps what its
+//! author wrote (an explicit `"required": true` survives a load→save), and
+//! the accessors (`Step::is_required`, …) apply the default.
+//!
+//! Field order here *is* the canonical key order the writer emits.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The only format version this build reads and writes.
+pub const FORMAT_V1: &str = "braid/1";
+
+/// JSON object with preserved key order (`serde_json`'s `preserve_order`).
+pub type JsonMap = serde_json::Map<String, Value>;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    pub format: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub inputs: IndexMap<String, InputSpec>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub context: JsonMap,
+    /// Resource name → capacity. Signed so a negative or zero capacity is a
+    /// `bad_limit` diagnostic that names the path, not a parse error.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub limits: IndexMap<String, i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<Defaults>,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub agent: Agent,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub produces: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub resources: IndexMap<String, i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+}
+
+impl Step {
+    /// `required` defaults to true.
+    pub fn is_required(&self) -> bool {
+        self.required.unwrap_or(true)
+    }
+    /// Branch weight for `weighted` aggregation; defaults to 1.
+    pub fn weight(&self) -> f64 {
+        self.weight.unwrap_or(1.0)
+    }
+    pub fn trigger(&self) -> Trigger {
+        self.trigger.unwrap_or_default()
+    }
+    /// `idempotent` defaults to false, except for `sim` agents, which have no side effects.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or(matches!(self.agent, Agent::Sim(_)))
+    }
+    /// The step's own timeout, else the workflow default.
+    pub fn effective_timeout_s(&self, defaults: Option<&Defaults>) -> Option<f64> {
+        self.timeout_s.or_else(|| defaults.and_then(|d| d.timeout_s))
+    }
+    /// The step's own retry policy, else the workflow default, else no retry.
+    pub fn effective_retry(&self, defaults: Option<&Defaults>) -> Retry {
+        self.retry
+            .clone()
+            .or_else(|| defaults.and_then(|d| d.retry.clone()))
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Runs when every incoming edge is taken; any edge not taken skips it.
+    #[default]
+    All,
+    /// Runs once all upstream nodes finished and at least one incoming edge was taken.
+    Any,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<bool>,
+}
+
+impl Retry {
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts.unwrap_or(1)
+    }
+    /// Delay before attempt `next_attempt` (2 = the first retry), without
+    /// jitter: `backoff_ms × factor^(attempt-1)` capped by `max_backoff_ms`,
+    /// where `attempt` is the attempt that just failed.
+    pub fn base_delay_ms(&self, failed_attempt: u32) -> u64 {
+        let backoff = self.backoff_ms.unwrap_or(0) as f64;
+        let factor = self.factor.unwrap_or(2.0);
+        let raw = backoff * factor.powi(failed_attempt.saturating_sub(1).min(64) as i32);
+        let capped = match self.max_backoff_ms {
+            Some(cap) => raw.min(cap as f64),
+            None => raw,
+        };
+        if capped.is_finite() { capped.max(0.0) as u64 } else { u64::MAX }
+    }
+}
+
+/// What runs a step. Internally tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Agent {
+    Sim(SimAgent),
+    Shell(ShellAgent),
+    Http(HttpAgent),
+    Llm(LlmAgent),
+    Workflow(WorkflowAgent),
+}
+
+impl Agent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Agent::Sim(_) => "sim",
+            Agent::Shell(_) => "shell",
+            Agent::Http(_) => "http",
+            Agent::Llm(_) => "llm",
+            Agent::Workflow(_) => "workflow",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct SimAgent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub outputs: JsonMap,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct ShellAgent {
+    /// argv, run directly (never through a shell); `{{key}}` placeholders per element.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Inline script run by `sh -c`; may not contain placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct HttpAgent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct LlmAgent {
+    pub base_url: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowAgent {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub inputs: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub aggregate: Aggregate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<i64>,
+    /// Context key holding a list: makes this group a *map* over its elements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_each: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Aggregate {
+    pub strategy: Strategy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_at: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs_work_at: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<i64>,
+}
+
+impl Aggregate {
+    /// Default approval threshold for every strategy.
+    pub const DEFAULT_APPROVE_AT: f64 = 80.0;
+    pub fn approve_at(&self) -> f64 {
+        self.approve_at.unwrap_or(Self::DEFAULT_APPROVE_AT)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    All,
+    Unanimous,
+    Majority,
+    Quorum,
+    Weighted,
+    Threshold,
+    First,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 7] = [
+        Strategy::All,
+        Strategy::Unanimous,
+        Strategy::Majority,
+        Strategy::Quorum,
+        Strategy::Weighted,
+        Strategy::Threshold,
+        Strategy::First,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::All => "all",
+            Strategy::Unanimous => "unanimous",
+            Strategy::Majority => "majority",
+            Strategy::Quorum => "quorum",
+            Strategy::Weighted => "weighted",
+            Strategy::Threshold => "threshold",
+            Strategy::First => "first",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
+}
+
+/// Condition on an edge. Steps use `succeeded`/`failed`/`done`; groups use
+/// `approved`/`needs_work`/`rejected`/`failed`/`done`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    Succeeded,
+    Failed,
+    Done,
+    Approved,
+    NeedsWork,
+    Rejected,
+}
+
+impl When {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            When::Succeeded => "succeeded",
+            When::Failed => "failed",
+            When::Done => "done",
+            When::Approved => "approved",
+            When::NeedsWork => "needs_work",
+            When::Rejected => "rejected",
+        }
+    }
+}
+
+/// The canvas layout sidecar `NAME.layout.json`: positions never go in the workflow file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    #[serde(default)]
+    pub nodes: IndexMap<String, NodeLayout>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct NodeLayout {
+    pub x: f64,
+    pub y: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<f64>,
+}

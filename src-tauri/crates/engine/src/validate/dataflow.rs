@@ -1,0 +1,382 @@
+//! Data-flow checks over the acyclic outer graph.
+//!
+//! *Guaranteed before.* A key is available to node N when it is an input, an
+//! initial context key, or produced by a node P that is guaranteed to have
+//! finished — and written it — whenever N runs:
+//! - N with trigger `all` runs only if every incoming edge was taken, so it
+//!   is enough that one incoming edge guarantees P;
+//! - N with trigger `any` may run through any one taken edge, so every
+//!   incoming edge must guarantee P;
+//! - an edge Q→N guarantees P when Q = P and the edge's condition implies the
+//!   write (a step's outputs on `succeeded`; a group's branch outputs on
+//!   `approved`/`needs_work`/`rejected`, its `<group>.outcome|score|approved`
+//!   on any condition), or when Q itself is guaranteed P (a taken edge means Q
+//!   ran, so what Q was guaranteed still holds).
+//!
+//! So a step reached only through a conditional edge guarantees nothing
+//! downstream of the other branch.
+//!
+//! *May run concurrently.* Two outer nodes may run at the same time unless
+//! one is an ancestor of the other; branches of one group always may.
+
+use std::collections::{HashMap, HashSet};
+
+use petgraph::Direction;
+use petgraph::visit::EdgeRef;
+
+use super::graph::{NodeIx, NodeRef, WorkflowGraph, effective_when};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Strategy, Trigger, When, Workflow};
+
+/// How a producer writes a key, which decides which edge conditions imply it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Write {
+    /// A phase step's declared output: written when it succeeds.
+    StepOutput,
+    /// A branch output, surfaced through its group: written unless the group failed.
+    BranchOutput,
+    /// `<group>.outcome|score|approved`: written whenever the group finishes.
+    GroupOutcome,
+}
+
+impl Write {
+    fn implied_by(self, when: When) -> bool {
+        match self {
+            Write::StepOutput => when == When::Succeeded,
+            Write::BranchOutput => matches!(when, When::Approved | When::NeedsWork | When::Rejected),
+            Write::GroupOutcome => true,
+        }
+    }
+}
+
+/// The outcome keys every group writes.
+pub(crate) fn group_outcome_keys(group_id: &str) -> [String; 3] {
+    [format!("{group_id}.outcome"), format!("{group_id}.score"), format!("{group_id}.approved")]
+}
+
+struct Flow<'w> {
+    workflow: &'w Workflow,
+    graph: &'w WorkflowGraph,
+    /// Topological position of each outer node.
+    pos: Vec<usize>,
+}
+
+pub(super) fn check(workflow: &Workflow, graph: &WorkflowGraph, out: &mut Vec<Diagnostic>) {
+    let mut pos = vec![0; graph.graph.node_count()];
+    for (p, &n) in graph.topo.iter().enumerate() {
+        pos[n.index()] = p;
+    }
+    let flow = Flow { workflow, graph, pos };
+    flow.missing_inputs(out);
+    flow.write_conflicts(out);
+    flow.unreachable(out);
+    flow.unused_outputs(out);
+}
+
+impl Flow<'_> {
+    /// The outer node a step runs as part of: itself, or its group.
+    fn outer_of_step(&self, step: usize) -> Option<NodeIx> {
+        let s = &self.workflow.steps[step];
+        self.graph.by_id.get(s.group.as_deref().unwrap_or(&s.id)).copied()
+    }
+
+    fn producers(&self) -> HashMap<&str, Vec<(NodeIx, Write)>> {
+        let mut producers: HashMap<&str, Vec<(NodeIx, Write)>> = HashMap::new();
+        for (i, step) in self.workflow.steps.iter().enumerate() {
+            let Some(node) = self.outer_of_step(i) else { continue };
+            let write = match self.graph.graph[node] {
+                NodeRef::Step(_) => Write::StepOutput,
+                NodeRef::Group(g) if self.workflow.groups[g].aggregate.strategy == Strategy::First => {
+                    // The losers are cancelled: no branch's output is guaranteed.
+                    continue;
+                }
+                NodeRef::Group(_) => Write::BranchOutput,
+            };
+            for key in &step.produces {
+                producers.entry(key).or_default().push((node, write));
+            }
+        }
+        producers
+    }
+
+    fn missing_inputs(&self, out: &mut Vec<Diagnostic>) {
+        let wf = self.workflow;
+        let base: HashSet<&str> =
+            wf.inputs.keys().map(String::as_str).chain(wf.context.keys().map(String::as_str)).collect();
+        let mut producers = self.producers();
+        let outcome_keys: Vec<(String, NodeIx)> = wf
+            .groups
+            .iter()
+            .filter_map(|g| self.graph.by_id.get(&g.id).map(|&n| (g, n)))
+            .flat_map(|(g, n)| group_outcome_keys(&g.id).into_iter().map(move |k| (k, n)))
+            .collect();
+        for (key, node) in &outcome_keys {
+            producers.entry(key.as_str()).or_default().push((*node, Write::GroupOutcome));
+        }
+
+        // (reader node, key, path, ids to blame)
+        let mut needs: Vec<(NodeIx, &str, String, Vec<String>)> = Vec::new();
+        for (i, step) in wf.steps.iter().enumerate() {
+            let Some(node) = self.outer_of_step(i) else { continue };
+            for (j, key) in step.requires.iter().enumerate() {
+                needs.push((node, key, format!("$.steps[{i}].requires[{j}]"), vec![step.id.clone()]));
+            }
+        }
+        for (g, group) in wf.groups.iter().enumerate() {
+            if let (Some(key), Some(&node)) = (&group.for_each, self.graph.by_id.get(&group.id)) {
+                needs.push((node, key, format!("$.groups[{g}].for_each"), vec![group.id.clone()]));
+            }
+        }
+
+        let mut memo: HashMap<(NodeIx, Write), Vec<bool>> = HashMap::new();
+        let mut pending: Vec<(usize, Vec<(NodeIx, Write)>)> = Vec::new();
+        for (n, (node, key, _, _)) in needs.iter().enumerate() {
+            if base.contains(key) {
+                continue;
+            }
+            let candidates = producers.get(key).cloned().unwrap_or_default();
+            if candidates.iter().any(|&(p, w)| self.direct(*node, p, w)) {
+                continue;
+            }
+            pending.push((n, candidates));
+        }
+        // Resolve the rest with one forward pass per producer.
+        for (n, candidates) in pending {
+            let (node, key, path, blame) = &needs[n];
+            let ok = candidates.iter().any(|&(p, w)| {
+                let reach = memo.entry((p, w)).or_insert_with(|| self.guarantees(p, w));
+                reach[node.index()]
+            });
+            if ok {
+                continue;
+            }
+            let why = if candidates.is_empty() {
+                "no input, context key, step or group provides it".to_string()
+            } else {
+                let names: Vec<&str> =
+                    candidates.iter().map(|&(p, _)| self.graph.node_id(self.workflow, p)).collect();
+                format!(
+                    "it is produced by {} but not guaranteed to be written before `{}` runs (not upstream, or only through a conditional edge)",
+                    names.join(", "),
+                    self.graph.node_id(self.workflow, *node)
+                )
+            };
+            out.push(
+                Diagnostic::error(Code::MissingInput, path.clone(), format!("`{key}` is required but {why}"))
+                    .with_nodes(blame.iter().cloned()),
+            );
+        }
+    }
+
+    /// Fast path: an incoming edge straight from the producer settles it.
+    fn direct(&self, node: NodeIx, producer: NodeIx, write: Write) -> bool {
+        let mut incoming = self.graph.graph.edges_directed(node, Direction::Incoming).peekable();
+        if incoming.peek().is_none() {
+            return false;
+        }
+        let from_producer = |e: petgraph::graph::EdgeReference<'_, usize>| {
+            e.source() == producer
+                && write.implied_by(effective_when(&self.workflow.edges[*e.weight()], self.graph.graph[producer]))
+        };
+        match self.trigger(node) {
+            Trigger::All => incoming.any(from_producer),
+            Trigger::Any => incoming.all(from_producer),
+        }
+    }
+
+    fn trigger(&self, node: NodeIx) -> Trigger {
+        match self.graph.graph[node] {
+            NodeRef::Step(i) => self.workflow.steps[i].trigger(),
+            NodeRef::Group(_) => Trigger::All,
+        }
+    }
+
+    /// For every outer node: is `producer`'s write guaranteed before it runs?
+    /// Evaluated over the producer's descendants in topological order.
+    fn guarantees(&self, producer: NodeIx, write: Write) -> Vec<bool> {
+        let g = &self.graph.graph;
+        let mut ok = vec![false; g.node_count()];
+        let mut descendants = Vec::new();
+        let mut seen = vec![false; g.node_count()];
+        let mut stack = vec![producer];
+        while let Some(n) = stack.pop() {
+            for next in g.neighbors_directed(n, Direction::Outgoing) {
+                if !seen[next.index()] {
+                    seen[next.index()] = true;
+                    descendants.push(next);
+                    stack.push(next);
+                }
+            }
+        }
+        descendants.sort_unstable_by_key(|n| self.pos[n.index()]);
+        for node in descendants {
+            let mut any = false;
+            let mut all = true;
+            let mut count = 0;
+            for e in g.edges_directed(node, Direction::Incoming) {
+                count += 1;
+                let q = e.source();
+                let when = effective_when(&self.workflow.edges[*e.weight()], g[q]);
+                let provides = (q == producer && write.implied_by(when)) || ok[q.index()];
+                any |= provides;
+                all &= provides;
+            }
+            ok[node.index()] = match self.trigger(node) {
+                Trigger::All => any,
+                Trigger::Any => count > 0 && all,
+            };
+        }
+        ok
+    }
+
+    /// Is there a path a → b? Searches only nodes placed before b.
+    fn reaches(&self, a: NodeIx, b: NodeIx) -> bool {
+        let limit = self.pos[b.index()];
+        let mut seen = HashSet::new();
+        let mut stack = vec![a];
+        while let Some(n) = stack.pop() {
+            for next in self.graph.graph.neighbors_directed(n, Direction::Outgoing) {
+                if next == b {
+                    return true;
+                }
+                if self.pos[next.index()] < limit && seen.insert(next) {
+                    stack.push(next);
+                }
+            }
+        }
+        false
+    }
+
+    fn write_conflicts(&self, out: &mut Vec<Diagnostic>) {
+        let wf = self.workflow;
+        // key → writers as (outer node, step index)
+        let mut writers: HashMap<&str, Vec<(NodeIx, usize, usize)>> = HashMap::new();
+        for (i, step) in wf.steps.iter().enumerate() {
+            let Some(node) = self.outer_of_step(i) else { continue };
+            for (j, key) in step.produces.iter().enumerate() {
+                writers.entry(key).or_default().push((node, i, j));
+            }
+        }
+        let mut keys: Vec<&&str> = writers.keys().collect();
+        keys.sort();
+        for key in keys {
+            let mut list = writers[*key].clone();
+            if list.len() < 2 {
+                continue;
+            }
+            list.sort_by_key(|&(n, i, _)| (self.pos[n.index()], i));
+            for pair in list.windows(2) {
+                let ((a, ia, _), (b, ib, jb)) = (pair[0], pair[1]);
+                let concurrent = a == b || !self.reaches(a, b);
+                if !concurrent {
+                    continue;
+                }
+                let (sa, sb) = (&wf.steps[ia], &wf.steps[ib]);
+                let why = if a == b {
+                    format!("both are branches of group `{}`", self.graph.node_id(wf, a))
+                } else {
+                    "neither runs after the other".to_string()
+                };
+                out.push(
+                    Diagnostic::error(
+                        Code::WriteConflict,
+                        format!("$.steps[{ib}].produces[{jb}]"),
+                        format!("`{}` and `{}` may run at the same time and both produce `{key}` ({why})", sa.id, sb.id),
+                    )
+                    .with_nodes([sa.id.as_str(), sb.id.as_str()]),
+                );
+            }
+        }
+    }
+
+    /// Edges whose condition can never hold, and the nodes they starve.
+    fn unreachable(&self, out: &mut Vec<Diagnostic>) {
+        let wf = self.workflow;
+        let g = &self.graph.graph;
+        let mut dead = vec![false; g.node_count()];
+        let mut dead_edge = vec![false; g.edge_count()];
+        for e in g.edge_references() {
+            let NodeRef::Group(gi) = g[e.source()] else { continue };
+            let group = &wf.groups[gi];
+            let when = effective_when(&wf.edges[*e.weight()], g[e.source()]);
+            let reason = match when {
+                When::NeedsWork if group.aggregate.needs_work_at.is_none() => {
+                    Some("the group has no needs_work_at, so it never ends `needs_work`")
+                }
+                When::NeedsWork | When::Rejected if group.aggregate.strategy == Strategy::All => {
+                    Some("strategy `all` only ends `approved` or `failed`")
+                }
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                dead_edge[e.id().index()] = true;
+                let edge = &wf.edges[*e.weight()];
+                out.push(
+                    Diagnostic::warning(
+                        Code::Unreachable,
+                        format!("$.edges[{}].when", e.weight()),
+                        format!("edge `{}` → `{}` is never taken: {reason}", edge.from, edge.to),
+                    )
+                    .with_nodes([edge.from.as_str(), edge.to.as_str()]),
+                );
+            }
+        }
+        for &node in &self.graph.topo {
+            let mut any_dead = false;
+            let mut all_dead = true;
+            let mut count = 0;
+            for e in g.edges_directed(node, Direction::Incoming) {
+                count += 1;
+                let is_dead = dead_edge[e.id().index()] || dead[e.source().index()];
+                any_dead |= is_dead;
+                all_dead &= is_dead;
+            }
+            dead[node.index()] = match self.trigger(node) {
+                Trigger::All => any_dead,
+                Trigger::Any => count > 0 && all_dead,
+            };
+            if dead[node.index()] {
+                let id = self.graph.node_id(wf, node);
+                out.push(
+                    Diagnostic::warning(
+                        Code::Unreachable,
+                        self.graph.node_path(node),
+                        format!("`{id}` can never run: every way into it depends on an edge that is never taken"),
+                    )
+                    .with_nodes([id]),
+                );
+            }
+        }
+    }
+
+    /// A key written by a node with successors that no step reads. Outputs of
+    /// sink nodes are the run's results and are not flagged.
+    fn unused_outputs(&self, out: &mut Vec<Diagnostic>) {
+        let wf = self.workflow;
+        let read: HashSet<&str> = wf
+            .steps
+            .iter()
+            .flat_map(|s| s.requires.iter().map(String::as_str))
+            .chain(wf.groups.iter().filter_map(|g| g.for_each.as_deref()))
+            .collect();
+        for (i, step) in wf.steps.iter().enumerate() {
+            let Some(node) = self.outer_of_step(i) else { continue };
+            let is_sink = self.graph.graph.neighbors_directed(node, Direction::Outgoing).next().is_none();
+            if is_sink {
+                continue;
+            }
+            for (j, key) in step.produces.iter().enumerate() {
+                if !read.contains(key.as_str()) {
+                    out.push(
+                        Diagnostic::warning(
+                            Code::UnusedOutput,
+                            format!("$.steps[{i}].produces[{j}]"),
+                            format!("`{}` produces `{key}`, but no step requires it", step.id),
+                        )
+                        .with_nodes([&step.id]),
+                    );
+                }
+            }
+        }
+    }
+}

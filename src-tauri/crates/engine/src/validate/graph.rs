@@ -1,0 +1,119 @@
+//! The outer graph of a workflow: steps that are phases and groups, joined by
+//! edges. A group's branches are not nodes of this graph; they hang off
+//! their group node. [`ValidWorkflow`] is the only way to get one that is
+//! known to be acyclic, which is what the planner and engine require.
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Edge, Step, Trigger, When, Workflow};
+
+/// What an outer node stands for: an index into `workflow.steps` or `workflow.groups`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeRef {
+    Step(usize),
+    Group(usize),
+}
+
+/// Index of an outer node (same numbering as the petgraph node indices).
+pub type NodeIx = NodeIndex<u32>;
+
+#[derive(Debug, Clone)]
+pub struct WorkflowGraph {
+    /// Nodes are outer nodes, edge weights index `workflow.edges`.
+    pub graph: DiGraph<NodeRef, usize>,
+    /// Step or group id → outer node (branch steps map to nothing here).
+    pub by_id: HashMap<String, NodeIx>,
+    /// For each group (by index in `workflow.groups`): its branch steps' indices.
+    pub branches: Vec<Vec<usize>>,
+    /// Outer nodes in a topological order (empty if the graph has a cycle).
+    pub topo: Vec<NodeIx>,
+}
+
+impl WorkflowGraph {
+    pub fn node_id<'w>(&self, workflow: &'w Workflow, node: NodeIx) -> &'w str {
+        match self.graph[node] {
+            NodeRef::Step(i) => &workflow.steps[i].id,
+            NodeRef::Group(i) => &workflow.groups[i].id,
+        }
+    }
+    /// JSON path of the node's definition.
+    pub fn node_path(&self, node: NodeIx) -> String {
+        match self.graph[node] {
+            NodeRef::Step(i) => format!("$.steps[{i}]"),
+            NodeRef::Group(i) => format!("$.groups[{i}]"),
+        }
+    }
+}
+
+/// A workflow that passed validation, with its graph. Fields are private so
+/// only the validator can make one.
+#[derive(Debug, Clone)]
+pub struct ValidWorkflow {
+    pub(crate) workflow: Workflow,
+    pub(crate) graph: WorkflowGraph,
+    pub(crate) warnings: Vec<Diagnostic>,
+}
+
+impl ValidWorkflow {
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+    pub fn graph(&self) -> &WorkflowGraph {
+        &self.graph
+    }
+    /// Warnings found while validating (a valid workflow has no errors).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+    pub fn into_workflow(self) -> Workflow {
+        self.workflow
+    }
+    pub fn node_id(&self, node: NodeIx) -> &str {
+        self.graph.node_id(&self.workflow, node)
+    }
+    pub fn node(&self, id: &str) -> Option<NodeIx> {
+        self.graph.by_id.get(id).copied()
+    }
+    /// Outer nodes in topological order.
+    pub fn topo_order(&self) -> &[NodeIx] {
+        &self.graph.topo
+    }
+    /// Edges into `node`, as `(source, edge)`.
+    pub fn incoming(&self, node: NodeIx) -> impl Iterator<Item = (NodeIx, &Edge)> {
+        use petgraph::visit::EdgeRef;
+        self.graph
+            .graph
+            .edges_directed(node, petgraph::Direction::Incoming)
+            .map(|e| (e.source(), &self.workflow.edges[*e.weight()]))
+    }
+    /// Edges out of `node`, as `(target, edge)`.
+    pub fn outgoing(&self, node: NodeIx) -> impl Iterator<Item = (NodeIx, &Edge)> {
+        use petgraph::visit::EdgeRef;
+        self.graph
+            .graph
+            .edges_directed(node, petgraph::Direction::Outgoing)
+            .map(|e| (e.target(), &self.workflow.edges[*e.weight()]))
+    }
+    /// The trigger of an outer node (groups always wait for all incoming edges).
+    pub fn trigger(&self, node: NodeIx) -> Trigger {
+        match self.graph.graph[node] {
+            NodeRef::Step(i) => self.workflow.steps[i].trigger(),
+            NodeRef::Group(_) => Trigger::All,
+        }
+    }
+    /// Branch steps of a group, by group index.
+    pub fn branches(&self, group: usize) -> impl Iterator<Item = &Step> {
+        self.graph.branches[group].iter().map(|&i| &self.workflow.steps[i])
+    }
+}
+
+/// The condition an edge carries, with the format's default filled in for its source.
+pub fn effective_when(edge: &Edge, source: NodeRef) -> When {
+    edge.when.unwrap_or(match source {
+        NodeRef::Step(_) => When::Succeeded,
+        NodeRef::Group(_) => When::Approved,
+    })
+}

@@ -1,0 +1,311 @@
+//! Per-node settings: aggregation rules, limits and resources, numeric
+//! ranges, and agent configuration (including placeholder rules).
+
+use super::graph::WorkflowGraph;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Agent, Retry, ShellAgent, Step, Strategy, Workflow};
+use crate::template::{self, MAP_INDEX, MAP_ITEM, SECRET_PREFIX};
+
+/// The implicit resource every step holds one unit of.
+pub const CONCURRENCY: &str = "concurrency";
+
+pub(super) fn check(workflow: &Workflow, graph: &WorkflowGraph, out: &mut Vec<Diagnostic>) {
+    check_limits(workflow, out);
+    if let Some(defaults) = &workflow.defaults {
+        if let Some(t) = defaults.timeout_s {
+            positive_seconds(t, "$.defaults.timeout_s", None, out);
+        }
+        if let Some(retry) = &defaults.retry {
+            check_retry(retry, "$.defaults.retry", None, out);
+        }
+    }
+    for (g, _) in workflow.groups.iter().enumerate() {
+        check_aggregate(workflow, graph, g, out);
+    }
+    let map_branch: Vec<bool> = {
+        let mut is_map = vec![false; workflow.steps.len()];
+        for (g, group) in workflow.groups.iter().enumerate() {
+            if group.for_each.is_some() {
+                for &s in &graph.branches[g] {
+                    is_map[s] = true;
+                }
+            }
+        }
+        is_map
+    };
+    for (i, step) in workflow.steps.iter().enumerate() {
+        check_step(workflow, i, step, map_branch[i], out);
+    }
+}
+
+fn check_limits(workflow: &Workflow, out: &mut Vec<Diagnostic>) {
+    for (name, &capacity) in &workflow.limits {
+        if capacity < 1 {
+            out.push(Diagnostic::error(
+                Code::BadLimit,
+                format!("$.limits.{name}"),
+                format!("limit `{name}` is {capacity}; a capacity must be a positive integer"),
+            ));
+        }
+    }
+    for (g, group) in workflow.groups.iter().enumerate() {
+        if let Some(max) = group.max_concurrency {
+            if max < 1 {
+                out.push(
+                    Diagnostic::error(
+                        Code::BadLimit,
+                        format!("$.groups[{g}].max_concurrency"),
+                        format!("group `{}` has max_concurrency {max}; it must be at least 1", group.id),
+                    )
+                    .with_nodes([&group.id]),
+                );
+            }
+        }
+    }
+}
+
+fn check_aggregate(workflow: &Workflow, graph: &WorkflowGraph, g: usize, out: &mut Vec<Diagnostic>) {
+    let group = &workflow.groups[g];
+    let agg = &group.aggregate;
+    let path = format!("$.groups[{g}].aggregate");
+    let mut bad = |field: &str, message: String| {
+        out.push(
+            Diagnostic::error(Code::BadAggregate, format!("{path}.{field}"), message)
+                .with_nodes([&group.id]),
+        );
+    };
+    for (field, value) in [("approve_at", agg.approve_at), ("needs_work_at", agg.needs_work_at)] {
+        if let Some(v) = value {
+            if !(0.0..=100.0).contains(&v) {
+                bad(field, format!("{field} is {v}; scores run from 0 to 100"));
+            }
+        }
+    }
+    if let Some(needs_work) = agg.needs_work_at {
+        if needs_work > agg.approve_at() {
+            bad(
+                "needs_work_at",
+                format!(
+                    "needs_work_at ({needs_work}) is above approve_at ({}); the needs-work band must lie below approval",
+                    agg.approve_at()
+                ),
+            );
+        }
+        if agg.strategy == Strategy::First {
+            bad(
+                "needs_work_at",
+                "`first` takes the winning branch's verdict as is; needs_work_at does not apply".into(),
+            );
+        }
+    }
+    let branch_count = graph.branches[g].len();
+    match (agg.strategy, agg.k) {
+        (Strategy::Quorum, None) => bad("strategy", "`quorum` needs `k`, the number of approvals required".into()),
+        (Strategy::Quorum, Some(k)) => {
+            // A map's branch count is only known at run time.
+            let upper = if group.for_each.is_some() { i64::MAX } else { branch_count as i64 };
+            if k < 1 || k > upper {
+                bad("k", format!("k is {k}; it must be between 1 and the number of branches ({branch_count})"));
+            }
+        }
+        (strategy, Some(_)) => bad("k", format!("`k` only applies to `quorum`, not `{}`", strategy.as_str())),
+        (_, None) => {}
+    }
+    for &s in &graph.branches[g] {
+        let step = &workflow.steps[s];
+        if let Some(w) = step.weight {
+            if !(w.is_finite() && w >= 0.0) {
+                out.push(
+                    Diagnostic::error(
+                        Code::BadAggregate,
+                        format!("$.steps[{s}].weight"),
+                        format!("branch `{}` has weight {w}; weights must be zero or more", step.id),
+                    )
+                    .with_nodes([&step.id, &group.id]),
+                );
+            }
+        }
+    }
+    if agg.strategy == Strategy::Weighted
+        && branch_count > 0
+        && graph.branches[g].iter().all(|&s| workflow.steps[s].weight() == 0.0)
+    {
+        out.push(
+            Diagnostic::error(
+                Code::BadAggregate,
+                format!("{path}.strategy"),
+                format!("every branch of `{}` has weight 0; a weighted mean needs a positive weight", group.id),
+            )
+            .with_nodes([&group.id]),
+        );
+    }
+}
+
+fn check_step(workflow: &Workflow, i: usize, step: &Step, map_branch: bool, out: &mut Vec<Diagnostic>) {
+    let path = format!("$.steps[{i}]");
+    let node = Some(step.id.as_str());
+    if let Some(t) = step.timeout_s {
+        positive_seconds(t, &format!("{path}.timeout_s"), node, out);
+    }
+    if let Some(e) = step.estimate_s {
+        if !(e.is_finite() && e >= 0.0) {
+            out.push(value_error(&format!("{path}.estimate_s"), node, format!("estimate_s is {e}; it must be zero or more")));
+        }
+    }
+    if let Some(retry) = &step.retry {
+        check_retry(retry, &format!("{path}.retry"), node, out);
+    }
+    if step.weight.is_some() && step.group.is_none() {
+        out.push(value_error(
+            &format!("{path}.weight"),
+            node,
+            format!("step `{}` has a weight but is not a group branch; weights only matter inside a group", step.id),
+        ));
+    }
+    for (name, &amount) in &step.resources {
+        let rpath = format!("{path}.resources.{name}");
+        let capacity = workflow.limits.get(name).copied();
+        if capacity.is_none() && name != CONCURRENCY {
+            out.push(
+                Diagnostic::error(
+                    Code::UnknownResource,
+                    rpath,
+                    format!("step `{}` uses resource `{name}`, which `limits` does not declare", step.id),
+                )
+                .with_nodes([&step.id]),
+            );
+        } else if amount < 1 {
+            out.push(
+                Diagnostic::error(Code::BadLimit, rpath, format!("step `{}` asks for {amount} `{name}`; amounts are positive integers", step.id))
+                    .with_nodes([&step.id]),
+            );
+        } else if let Some(cap) = capacity.filter(|&c| c >= 1 && amount > c) {
+            out.push(
+                Diagnostic::error(
+                    Code::BadLimit,
+                    rpath,
+                    format!("step `{}` asks for {amount} `{name}` but the limit is {cap}; it could never start", step.id),
+                )
+                .with_nodes([&step.id]),
+            );
+        }
+    }
+    check_agent(step, &path, map_branch, out);
+}
+
+fn check_agent(step: &Step, path: &str, map_branch: bool, out: &mut Vec<Diagnostic>) {
+    let apath = format!("{path}.agent");
+    let node = [step.id.as_str()];
+    match &step.agent {
+        Agent::Sim(sim) => {
+            if let Some(score) = sim.score {
+                if !(0.0..=100.0).contains(&score) {
+                    out.push(agent_error(&apath, "score", &node, format!("score is {score}; scores run from 0 to 100")));
+                }
+            }
+            if let Some(rate) = sim.fail_rate {
+                if !(0.0..=1.0).contains(&rate) {
+                    out.push(agent_error(&apath, "fail_rate", &node, format!("fail_rate is {rate}; it is a probability from 0 to 1")));
+                }
+            }
+        }
+        Agent::Shell(shell) => check_shell(step, shell, &apath, map_branch, out),
+        other => out.push(
+            Diagnostic::error(
+                Code::UnsupportedAgent,
+                format!("{apath}.kind"),
+                format!(
+                    "`{}` agents are not yet supported by this version of Braid; use `sim` or `shell`",
+                    other.kind()
+                ),
+            )
+            .with_nodes(node),
+        ),
+    }
+}
+
+fn check_shell(step: &Step, shell: &ShellAgent, apath: &str, map_branch: bool, out: &mut Vec<Diagnostic>) {
+    let node = [step.id.as_str()];
+    match (&shell.command, &shell.script) {
+        (Some(_), Some(_)) => out.push(agent_error(apath, "script", &node, "give either `command` or `script`, not both".into())),
+        (None, None) => out.push(agent_error(apath, "command", &node, "a shell agent needs `command` (an argv array) or `script`".into())),
+        (Some(argv), None) if argv.first().is_none_or(|p| p.trim().is_empty()) => {
+            out.push(agent_error(apath, "command", &node, "`command` needs a program as its first element".into()))
+        }
+        _ => {}
+    }
+    if let Some(script) = &shell.script {
+        if template::has_placeholder_syntax(script) {
+            out.push(
+                Diagnostic::error(
+                    Code::PlaceholderInScript,
+                    format!("{apath}.script"),
+                    "scripts may not contain `{{…}}` placeholders (they would be spliced into shell code); read the value from $BRAID_<KEY> instead",
+                )
+                .with_nodes(node),
+            );
+        }
+    }
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    for (j, arg) in shell.command.iter().flatten().enumerate() {
+        texts.push((format!("{apath}.command[{j}]"), arg));
+    }
+    if let Some(cwd) = &shell.cwd {
+        texts.push((format!("{apath}.cwd"), cwd));
+    }
+    for (name, value) in &shell.env {
+        texts.push((format!("{apath}.env.{name}"), value));
+    }
+    for (path, text) in texts {
+        for placeholder in template::placeholders(text) {
+            let name = placeholder.name;
+            let bound = step.requires.iter().any(|k| k == name)
+                || map_branch && (name == MAP_ITEM || name == MAP_INDEX);
+            if name.starts_with(SECRET_PREFIX) {
+                out.push(
+                    Diagnostic::error(Code::BadAgent, path.clone(), format!("`{{{{{name}}}}}`: secrets may only appear in http headers and llm api_key"))
+                        .with_nodes(node),
+                );
+            } else if !bound {
+                out.push(
+                    Diagnostic::error(
+                        Code::UnknownPlaceholder,
+                        path.clone(),
+                        format!("placeholder `{{{{{name}}}}}` names a key that step `{}` does not list in `requires`", step.id),
+                    )
+                    .with_nodes(node),
+                );
+            }
+        }
+    }
+}
+
+fn check_retry(retry: &Retry, path: &str, node: Option<&str>, out: &mut Vec<Diagnostic>) {
+    if retry.max_attempts == Some(0) {
+        out.push(value_error(&format!("{path}.max_attempts"), node, "max_attempts is 0; it counts the first attempt, so it is at least 1".into()));
+    }
+    if let Some(f) = retry.factor {
+        if !(f.is_finite() && f >= 1.0) {
+            out.push(value_error(&format!("{path}.factor"), node, format!("factor is {f}; backoff must not shrink, use 1 or more")));
+        }
+    }
+    if let (Some(b), Some(m)) = (retry.backoff_ms, retry.max_backoff_ms) {
+        if m < b {
+            out.push(value_error(&format!("{path}.max_backoff_ms"), node, format!("max_backoff_ms ({m}) is below backoff_ms ({b})")));
+        }
+    }
+}
+
+fn positive_seconds(value: f64, path: &str, node: Option<&str>, out: &mut Vec<Diagnostic>) {
+    if !(value.is_finite() && value > 0.0) {
+        out.push(value_error(path, node, format!("{value} s is not a usable timeout; it must be above 0")));
+    }
+}
+
+fn value_error(path: &str, node: Option<&str>, message: String) -> Diagnostic {
+    Diagnostic::error(Code::BadValue, path, message).with_nodes(node)
+}
+
+fn agent_error(apath: &str, field: &str, node: &[&str], message: String) -> Diagnostic {
+    Diagnostic::error(Code::BadAgent, format!("{apath}.{field}"), message).with_nodes(node.iter().copied())
+}
