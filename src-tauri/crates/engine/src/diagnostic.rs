@@ -122,7 +122,10 @@ impl Diagnostic {
         }
     }
     pub fn warning(code: Code, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(code, path, message) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, path, message)
+        }
     }
     pub fn with_nodes<I, S>(mut self, nodes: I) -> Self
     where

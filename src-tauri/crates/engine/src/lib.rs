@@ -15,11 +15,15 @@
 //! and the store depend on it, never the reverse, so it builds and tests
 //! without webkit.
 
+pub mod agents;
+pub mod analytics;
 pub mod canonical;
 pub mod diagnostic;
+pub mod events;
 pub mod model;
 pub mod parse;
 pub mod plan;
+pub mod run;
 pub mod template;
 pub mod validate;
 

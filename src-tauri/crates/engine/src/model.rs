@@ -119,11 +119,13 @@ impl Step {
     }
     /// `idempotent` defaults to false, except for `sim` agents, which have no side effects.
     pub fn is_idempotent(&self) -> bool {
-        self.idempotent.unwrap_or(matches!(self.agent, Agent::Sim(_)))
+        self.idempotent
+            .unwrap_or(matches!(self.agent, Agent::Sim(_)))
     }
     /// The step's own timeout, else the workflow default.
     pub fn effective_timeout_s(&self, defaults: Option<&Defaults>) -> Option<f64> {
-        self.timeout_s.or_else(|| defaults.and_then(|d| d.timeout_s))
+        self.timeout_s
+            .or_else(|| defaults.and_then(|d| d.timeout_s))
     }
     /// The step's own retry policy, else the workflow default, else no retry.
     pub fn effective_retry(&self, defaults: Option<&Defaults>) -> Retry {
@@ -176,7 +178,11 @@ impl Retry {
             Some(cap) => raw.min(cap as f64),
             None => raw,
         };
-        if capped.is_finite() { capped.max(0.0) as u64 } else { u64::MAX }
+        if capped.is_finite() {
+            capped.max(0.0) as u64
+        } else {
+            u64::MAX
+        }
     }
 }
 

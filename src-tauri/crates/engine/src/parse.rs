@@ -32,7 +32,8 @@ pub fn parse_workflow(bytes: &[u8]) -> Result<Workflow, Vec<Diagnostic>> {
     match format {
         Some(Some(f)) if f == FORMAT_V1 => {}
         Some(found) => {
-            let shown = found.map_or_else(|| "a non-string value".to_string(), |f| format!("\"{f}\""));
+            let shown =
+                found.map_or_else(|| "a non-string value".to_string(), |f| format!("\"{f}\""));
             return Err(vec![Diagnostic::error(
                 Code::FormatVersion,
                 "$.format",
@@ -74,8 +75,11 @@ fn schema_diagnostic(err: serde_path_to_error::Error<serde_json::Error>) -> Diag
         .to_string();
 
     let code = if let Some(field) = backticked(&message, "unknown field `") {
-        // serde reports an unknown field at its parent; name the field itself.
-        path = format!("{path}.{field}");
+        // Name the field itself, whether or not the path already ends at it
+        // (it does for structs, not inside an internally tagged enum).
+        if !path.ends_with(&format!(".{field}")) {
+            path = format!("{path}.{field}");
+        }
         Code::UnknownField
     } else if message.starts_with("unknown variant") && path.ends_with(".strategy") {
         Code::BadAggregate
@@ -87,7 +91,11 @@ fn schema_diagnostic(err: serde_path_to_error::Error<serde_json::Error>) -> Diag
         Code::BadValue
     };
     let diagnostic = Diagnostic::error(code, path, message);
-    if line > 0 { diagnostic.at(line, column) } else { diagnostic }
+    if line > 0 {
+        diagnostic.at(line, column)
+    } else {
+        diagnostic
+    }
 }
 
 /// `steps[3].retry` → `$.steps[3].retry`; serde_path_to_error's root `.` → `$`.
@@ -125,7 +133,12 @@ fn scan(bytes: &[u8]) -> Result<FormatSeen, Diagnostic> {
     }
     let mut state = ScanState::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = Scan { state: &mut state, depth: 0 }.deserialize(&mut de).and_then(|()| de.end());
+    let result = Scan {
+        state: &mut state,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
     match result {
         Ok(()) => Ok(state.format),
         Err(err) => {
@@ -136,7 +149,11 @@ fn scan(bytes: &[u8]) -> Result<FormatSeen, Diagnostic> {
                 .unwrap_or(&full)
                 .to_string();
             let path = state.error_path_string();
-            let code = if state.duplicate { Code::DuplicateKey } else { Code::Parse };
+            let code = if state.duplicate {
+                Code::DuplicateKey
+            } else {
+                Code::Parse
+            };
             let message = if code == Code::Parse {
                 format!("malformed JSON: {message} (line {line}, column {column})")
             } else {
@@ -269,7 +286,10 @@ impl<'de> Visitor<'de> for Scan<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0usize;
         loop {
-            let element = Scan { state: &mut *self.state, depth: self.depth + 1 };
+            let element = Scan {
+                state: &mut *self.state,
+                depth: self.depth + 1,
+            };
             match seq.next_element_seed(element) {
                 Ok(Some(())) => index += 1,
                 Ok(None) => return Ok(()),
@@ -295,7 +315,10 @@ impl<'de> Visitor<'de> for Scan<'_> {
             if !seen.insert(key.clone()) {
                 return Err(self.duplicate(&key));
             }
-            let value = Scan { state: &mut *self.state, depth: self.depth + 1 };
+            let value = Scan {
+                state: &mut *self.state,
+                depth: self.depth + 1,
+            };
             if let Err(err) = map.next_value_seed(value) {
                 self.state.error_path.push(Segment::Key(key.into_owned()));
                 return Err(err);

@@ -28,7 +28,10 @@ pub fn placeholders(text: &str) -> Vec<Placeholder<'_>> {
         let Some(close) = text[open + 2..].find("}}").map(|i| i + open + 2) else {
             break;
         };
-        found.push(Placeholder { name: text[open + 2..close].trim(), range: open..close + 2 });
+        found.push(Placeholder {
+            name: text[open + 2..close].trim(),
+            range: open..close + 2,
+        });
         from = close + 2;
     }
     found
@@ -61,14 +64,18 @@ mod tests {
 
     #[test]
     fn finds_trimmed_names_and_ignores_unclosed() {
-        let names: Vec<_> =
-            placeholders("a {{ x }} b {{y}}{{secret:T}} {{open").iter().map(|p| p.name).collect();
+        let names: Vec<_> = placeholders("a {{ x }} b {{y}}{{secret:T}} {{open")
+            .iter()
+            .map(|p| p.name)
+            .collect();
         assert_eq!(names, ["x", "y", "secret:T"]);
     }
 
     #[test]
     fn substitutes_known_and_keeps_unknown() {
-        let out = substitute("--page={{id}} {{other}}", |n| (n == "id").then(|| "a b;c".into()));
+        let out = substitute("--page={{id}} {{other}}", |n| {
+            (n == "id").then(|| "a b;c".into())
+        });
         assert_eq!(out, "--page=a b;c {{other}}");
     }
 }

@@ -62,7 +62,10 @@ pub struct PlanOptions<'h> {
 
 impl Default for PlanOptions<'_> {
     fn default() -> Self {
-        Self { default_concurrency: default_concurrency(), history: &NoHistory }
+        Self {
+            default_concurrency: default_concurrency(),
+            history: &NoHistory,
+        }
     }
 }
 
@@ -114,13 +117,23 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
         .iter()
         .map(|s| {
             let prediction = match options.history.duration_ms(&workflow.id, &s.id) {
-                Some(ms) => StepPrediction { predicted_ms: ms, source: Source::History },
+                Some(ms) => StepPrediction {
+                    predicted_ms: ms,
+                    source: Source::History,
+                },
                 None => match (s.estimate_s, &s.agent) {
-                    (Some(est), _) => StepPrediction { predicted_ms: seconds_to_ms(est), source: Source::Estimate },
-                    (None, Agent::Sim(sim)) => {
-                        StepPrediction { predicted_ms: sim.duration_ms.unwrap_or(0), source: Source::Sim }
-                    }
-                    (None, _) => StepPrediction { predicted_ms: 0, source: Source::Unknown },
+                    (Some(est), _) => StepPrediction {
+                        predicted_ms: seconds_to_ms(est),
+                        source: Source::Estimate,
+                    },
+                    (None, Agent::Sim(sim)) => StepPrediction {
+                        predicted_ms: sim.duration_ms.unwrap_or(0),
+                        source: Source::Sim,
+                    },
+                    (None, _) => StepPrediction {
+                        predicted_ms: 0,
+                        source: Source::Unknown,
+                    },
                 },
             };
             (s.id.clone(), prediction)
@@ -152,7 +165,11 @@ fn levels(valid: &ValidWorkflow) -> Vec<Vec<String>> {
     let mut level = vec![0usize; valid.graph().graph.node_count()];
     let mut out: Vec<Vec<String>> = Vec::new();
     for &node in valid.topo_order() {
-        let l = valid.incoming(node).map(|(src, _)| level[src.index()] + 1).max().unwrap_or(0);
+        let l = valid
+            .incoming(node)
+            .map(|(src, _)| level[src.index()] + 1)
+            .max()
+            .unwrap_or(0);
         level[node.index()] = l;
         if out.len() <= l {
             out.resize_with(l + 1, Vec::new);
@@ -175,18 +192,21 @@ fn critical_path(valid: &ValidWorkflow, outcome: &simulate::Outcome) -> Critical
     let mut prev: Vec<Option<NodeIx>> = vec![None; n];
     let mut end: Option<NodeIx> = None;
     for &node in valid.topo_order() {
-        let Some(span) = outcome.spans[node.index()] else { continue };
+        let Some(span) = outcome.spans[node.index()] else {
+            continue;
+        };
         let own = span.end_ms - span.start_ms;
         let mut from: Option<(u64, NodeIx)> = None;
         for (src, _) in valid.incoming(node) {
             if outcome.spans[src.index()].is_some() {
                 let candidate = (best[src.index()], src);
-                if from.is_none_or(|f| candidate.0 > f.0 || candidate.0 == f.0 && candidate.1 < f.1) {
+                if from.is_none_or(|f| candidate.0 > f.0 || candidate.0 == f.0 && candidate.1 < f.1)
+                {
                     from = Some(candidate);
                 }
             }
         }
-        best[node.index()] = own + from.map_or(0, |f| f.0);
+        best[node.index()] = own.saturating_add(from.map_or(0, |f| f.0));
         prev[node.index()] = from.map(|f| f.1);
         if end.is_none_or(|e| best[node.index()] > best[e.index()]) {
             end = Some(node);
@@ -199,10 +219,15 @@ fn critical_path(valid: &ValidWorkflow, outcome: &simulate::Outcome) -> Critical
         cursor = prev[node.index()];
     }
     nodes.reverse();
-    CriticalPath { nodes, duration_ms: end.map_or(0, |e| best[e.index()]) }
+    CriticalPath {
+        nodes,
+        duration_ms: end.map_or(0, |e| best[e.index()]),
+    }
 }
 
 /// Whether a node is a group (for callers that print plans).
 pub fn is_group(valid: &ValidWorkflow, id: &str) -> bool {
-    valid.node(id).is_some_and(|n| matches!(valid.graph().graph[n], NodeRef::Group(_)))
+    valid
+        .node(id)
+        .is_some_and(|n| matches!(valid.graph().graph[n], NodeRef::Group(_)))
 }

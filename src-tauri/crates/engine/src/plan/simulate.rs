@@ -37,6 +37,16 @@ struct GroupRun {
     max: usize,
     first: bool,
     units: Vec<usize>,
+    /// Units waiting to start; the run queue holds one entry for the group
+    /// (as in the engine), so wide maps plan in linear time.
+    pending: VecDeque<usize>,
+}
+
+/// A run-queue entry: a phase step's unit, or a group with pending units.
+#[derive(Clone, Copy)]
+enum Entry {
+    Unit(usize),
+    Group(usize),
 }
 
 struct Sim<'v> {
@@ -44,7 +54,7 @@ struct Sim<'v> {
     now: u64,
     free: Vec<i64>,
     units: Vec<Unit>,
-    queue: VecDeque<usize>,
+    queue: VecDeque<Entry>,
     running: BinaryHeap<Reverse<(u64, usize)>>,
     groups: Vec<Option<GroupRun>>,
     waiting_edges: Vec<usize>,
@@ -59,7 +69,13 @@ pub(super) fn run(valid: &ValidWorkflow, durations: &[u64], default_concurrency:
     let workflow = valid.workflow();
     let node_count = valid.graph().graph.node_count();
     let resource_names: Vec<&str> = std::iter::once("concurrency")
-        .chain(workflow.limits.keys().map(String::as_str).filter(|k| *k != "concurrency"))
+        .chain(
+            workflow
+                .limits
+                .keys()
+                .map(String::as_str)
+                .filter(|k| *k != "concurrency"),
+        )
         .collect();
     let mut free: Vec<i64> = resource_names
         .iter()
@@ -87,29 +103,42 @@ pub(super) fn run(valid: &ValidWorkflow, durations: &[u64], default_concurrency:
         let resources = &workflow.steps[step].resources;
         let concurrency = resources.get("concurrency").copied().unwrap_or(1).max(1);
         std::iter::once((0, concurrency))
-            .chain(resource_names.iter().enumerate().skip(1).filter_map(|(r, name)| {
-                resources.get(*name).map(|&amount| (r, amount))
-            }))
+            .chain(
+                resource_names
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .filter_map(|(r, name)| resources.get(*name).map(|&amount| (r, amount))),
+            )
             .collect()
     };
 
     for &node in valid.topo_order() {
         sim.waiting_edges[node.index()] = valid.incoming(node).count();
     }
-    let roots: Vec<NodeIx> =
-        valid.topo_order().iter().copied().filter(|n| sim.waiting_edges[n.index()] == 0).collect();
-    for node in roots {
+    for node in valid.roots() {
         sim.make_ready(node, durations, &needs_of);
     }
     sim.drain_resolved(durations, &needs_of);
     loop {
         sim.start_what_fits();
-        let Some(Reverse((end, unit))) = sim.running.pop() else { break };
+        let Some(Reverse((end, unit))) = sim.running.pop() else {
+            break;
+        };
         sim.now = end;
         sim.finish_unit(unit, durations, &needs_of);
     }
-    let end_ms = sim.spans.iter().flatten().map(|s| s.end_ms).max().unwrap_or(0);
-    Outcome { end_ms, spans: sim.spans }
+    let end_ms = sim
+        .spans
+        .iter()
+        .flatten()
+        .map(|s| s.end_ms)
+        .max()
+        .unwrap_or(0);
+    Outcome {
+        end_ms,
+        spans: sim.spans,
+    }
 }
 
 impl Sim<'_> {
@@ -117,17 +146,27 @@ impl Sim<'_> {
         self.valid.workflow()
     }
 
-    fn make_ready(&mut self, node: NodeIx, durations: &[u64], needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>) {
+    fn make_ready(
+        &mut self,
+        node: NodeIx,
+        durations: &[u64],
+        needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>,
+    ) {
         self.ready_at[node.index()] = self.now;
         match self.valid.graph().graph[node] {
             NodeRef::Step(s) => {
                 let unit = self.push_unit(node, durations[s], None, needs_of(s));
-                self.queue.push_back(unit);
+                self.queue.push_back(Entry::Unit(unit));
             }
             NodeRef::Group(g) => {
                 let group = &self.workflow().groups[g];
-                let elements = group.for_each.as_deref().map_or(1, |key| map_len(self.workflow(), key));
-                let max = group.max_concurrency.map_or(usize::MAX, |m| m.max(1) as usize);
+                let elements = group
+                    .for_each
+                    .as_deref()
+                    .map_or(1, |key| map_len(self.workflow(), key));
+                let max = group
+                    .max_concurrency
+                    .map_or(usize::MAX, |m| m.max(1) as usize);
                 let first = group.aggregate.strategy == Strategy::First;
                 let branches: Vec<usize> = self.valid.graph().branches[g].clone();
                 let mut units = Vec::new();
@@ -135,56 +174,121 @@ impl Sim<'_> {
                     for _ in 0..elements {
                         let unit = self.push_unit(node, durations[s], Some(g), needs_of(s));
                         units.push(unit);
-                        self.queue.push_back(unit);
                     }
                 }
                 let outstanding = units.len();
-                self.groups[g] = Some(GroupRun { outstanding, running: 0, max, first, units });
+                self.groups[g] = Some(GroupRun {
+                    outstanding,
+                    running: 0,
+                    max,
+                    first,
+                    pending: units.iter().copied().collect(),
+                    units,
+                });
+                if outstanding > 0 {
+                    self.queue.push_back(Entry::Group(g));
+                }
                 if outstanding == 0 {
                     // An empty map finishes as soon as it starts.
-                    self.spans[node.index()] = Some(Span { start_ms: self.now, end_ms: self.now });
+                    self.spans[node.index()] = Some(Span {
+                        start_ms: self.now,
+                        end_ms: self.now,
+                    });
                     self.resolved.push((node, true));
                 }
             }
         }
     }
 
-    fn push_unit(&mut self, node: NodeIx, duration: u64, group: Option<usize>, needs: Vec<(usize, i64)>) -> usize {
-        self.units.push(Unit { node, duration, group, needs, started: false, finished: false, cancelled: false });
+    fn push_unit(
+        &mut self,
+        node: NodeIx,
+        duration: u64,
+        group: Option<usize>,
+        needs: Vec<(usize, i64)>,
+    ) -> usize {
+        self.units.push(Unit {
+            node,
+            duration,
+            group,
+            needs,
+            started: false,
+            finished: false,
+            cancelled: false,
+        });
         self.units.len() - 1
+    }
+
+    fn fits(&self, u: usize) -> bool {
+        self.units[u].needs.iter().all(|&(r, amount)| self.free[r] >= amount)
     }
 
     fn start_what_fits(&mut self) {
         let mut i = 0;
         // Every unit holds at least one `concurrency`: nothing fits without it.
         while i < self.queue.len() && self.free[0] > 0 {
-            let u = self.queue[i];
-            if self.units[u].cancelled {
-                self.queue.remove(i);
-                continue;
+            match self.queue[i] {
+                Entry::Unit(u) => {
+                    if self.units[u].cancelled {
+                        self.queue.remove(i);
+                    } else if self.fits(u) {
+                        self.queue.remove(i);
+                        self.launch(u);
+                    } else {
+                        i += 1;
+                    }
+                }
+                Entry::Group(g) => {
+                    self.start_group_units(g);
+                    if self.groups[g].as_ref().is_none_or(|run| run.pending.is_empty()) {
+                        self.queue.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
             }
-            let fits = self.units[u].needs.iter().all(|&(r, amount)| self.free[r] >= amount)
-                && self.units[u]
-                    .group
-                    .is_none_or(|g| self.groups[g].as_ref().is_some_and(|run| run.running < run.max));
-            if !fits {
-                i += 1;
-                continue;
-            }
-            self.queue.remove(i);
-            for &(r, amount) in &self.units[u].needs {
-                self.free[r] -= amount;
-            }
-            if let Some(run) = self.units[u].group.and_then(|g| self.groups[g].as_mut()) {
-                run.running += 1;
-            }
-            let unit = &mut self.units[u];
-            unit.started = true;
-            if let NodeRef::Step(_) = self.valid.graph().graph[unit.node] {
-                self.spans[unit.node.index()] = Some(Span { start_ms: self.now, end_ms: self.now + unit.duration });
-            }
-            self.running.push(Reverse((self.now + unit.duration, u)));
         }
+    }
+
+    /// As the engine: branches that do not fit are passed over; for a map,
+    /// whose elements all need the same, the first that does not fit ends it.
+    fn start_group_units(&mut self, g: usize) {
+        let is_map = self.workflow().groups[g].for_each.is_some();
+        let mut j = 0;
+        loop {
+            let Some(run) = self.groups[g].as_ref() else { return };
+            if run.running >= run.max || self.free[0] <= 0 || j >= run.pending.len() {
+                return;
+            }
+            let u = run.pending[j];
+            if self.units[u].cancelled {
+                self.groups[g].as_mut().expect("running").pending.remove(j);
+            } else if self.fits(u) {
+                self.groups[g].as_mut().expect("running").pending.remove(j);
+                self.launch(u);
+            } else if is_map {
+                return;
+            } else {
+                j += 1;
+            }
+        }
+    }
+
+    fn launch(&mut self, u: usize) {
+        for &(r, amount) in &self.units[u].needs {
+            self.free[r] -= amount;
+        }
+        if let Some(run) = self.units[u].group.and_then(|g| self.groups[g].as_mut()) {
+            run.running += 1;
+        }
+        let unit = &mut self.units[u];
+        unit.started = true;
+        // Saturating: a hostile file can ask for u64::MAX milliseconds.
+        let end = self.now.saturating_add(unit.duration);
+        if let NodeRef::Step(_) = self.valid.graph().graph[unit.node] {
+            self.spans[unit.node.index()] = Some(Span { start_ms: self.now, end_ms: end });
+        }
+        self.running.push(Reverse((end, u)));
     }
 
     fn release(&mut self, u: usize) {
@@ -196,7 +300,12 @@ impl Sim<'_> {
         }
     }
 
-    fn finish_unit(&mut self, u: usize, durations: &[u64], needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>) {
+    fn finish_unit(
+        &mut self,
+        u: usize,
+        durations: &[u64],
+        needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>,
+    ) {
         self.units[u].finished = true;
         if self.units[u].cancelled {
             return; // already released when its group finished
@@ -225,9 +334,17 @@ impl Sim<'_> {
         self.finish_node(node, durations, needs_of);
     }
 
-    fn finish_node(&mut self, node: NodeIx, durations: &[u64], needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>) {
+    fn finish_node(
+        &mut self,
+        node: NodeIx,
+        durations: &[u64],
+        needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>,
+    ) {
         if let NodeRef::Group(_) = self.valid.graph().graph[node] {
-            self.spans[node.index()] = Some(Span { start_ms: self.ready_at[node.index()], end_ms: self.now });
+            self.spans[node.index()] = Some(Span {
+                start_ms: self.ready_at[node.index()],
+                end_ms: self.now,
+            });
         }
         self.resolved.push((node, true));
         self.drain_resolved(durations, needs_of);
@@ -242,7 +359,13 @@ impl Sim<'_> {
 
     /// Marks `node`'s outgoing edges taken or not, and readies or queues the
     /// skip of each target whose last incoming edge this was.
-    fn resolve_outgoing(&mut self, node: NodeIx, ran: bool, durations: &[u64], needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>) {
+    fn resolve_outgoing(
+        &mut self,
+        node: NodeIx,
+        ran: bool,
+        durations: &[u64],
+        needs_of: &dyn Fn(usize) -> Vec<(usize, i64)>,
+    ) {
         let source = self.valid.graph().graph[node];
         let targets: Vec<(NodeIx, bool)> = self
             .valid

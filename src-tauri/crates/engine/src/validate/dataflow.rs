@@ -11,7 +11,9 @@
 //!   write (a step's outputs on `succeeded`; a group's branch outputs on
 //!   `approved`/`needs_work`/`rejected`, its `<group>.outcome|score|approved`
 //!   on any condition), or when Q itself is guaranteed P (a taken edge means Q
-//!   ran, so what Q was guaranteed still holds).
+//!   ran, so what Q was guaranteed still holds). An optional branch of a
+//!   non-map group may fail without failing its group, so its outputs are
+//!   never guaranteed; nor are any branch's outputs under `first`.
 //!
 //! So a step reached only through a conditional edge guarantees nothing
 //! downstream of the other branch.
@@ -35,6 +37,9 @@ enum Write {
     StepOutput,
     /// A branch output, surfaced through its group: written unless the group failed.
     BranchOutput,
+    /// An optional branch's output: the branch may fail and be left out of
+    /// an approved group, so no condition implies the write.
+    OptionalBranchOutput,
     /// `<group>.outcome|score|approved`: written whenever the group finishes.
     GroupOutcome,
 }
@@ -43,15 +48,22 @@ impl Write {
     fn implied_by(self, when: When) -> bool {
         match self {
             Write::StepOutput => when == When::Succeeded,
-            Write::BranchOutput => matches!(when, When::Approved | When::NeedsWork | When::Rejected),
+            Write::BranchOutput => {
+                matches!(when, When::Approved | When::NeedsWork | When::Rejected)
+            }
             Write::GroupOutcome => true,
+            Write::OptionalBranchOutput => false,
         }
     }
 }
 
 /// The outcome keys every group writes.
 pub(crate) fn group_outcome_keys(group_id: &str) -> [String; 3] {
-    [format!("{group_id}.outcome"), format!("{group_id}.score"), format!("{group_id}.approved")]
+    [
+        format!("{group_id}.outcome"),
+        format!("{group_id}.score"),
+        format!("{group_id}.approved"),
+    ]
 }
 
 struct Flow<'w> {
@@ -66,7 +78,11 @@ pub(super) fn check(workflow: &Workflow, graph: &WorkflowGraph, out: &mut Vec<Di
     for (p, &n) in graph.topo.iter().enumerate() {
         pos[n.index()] = p;
     }
-    let flow = Flow { workflow, graph, pos };
+    let flow = Flow {
+        workflow,
+        graph,
+        pos,
+    };
     flow.missing_inputs(out);
     flow.write_conflicts(out);
     flow.unreachable(out);
@@ -77,18 +93,32 @@ impl Flow<'_> {
     /// The outer node a step runs as part of: itself, or its group.
     fn outer_of_step(&self, step: usize) -> Option<NodeIx> {
         let s = &self.workflow.steps[step];
-        self.graph.by_id.get(s.group.as_deref().unwrap_or(&s.id)).copied()
+        self.graph
+            .by_id
+            .get(s.group.as_deref().unwrap_or(&s.id))
+            .copied()
     }
 
     fn producers(&self) -> HashMap<&str, Vec<(NodeIx, Write)>> {
         let mut producers: HashMap<&str, Vec<(NodeIx, Write)>> = HashMap::new();
         for (i, step) in self.workflow.steps.iter().enumerate() {
-            let Some(node) = self.outer_of_step(i) else { continue };
+            let Some(node) = self.outer_of_step(i) else {
+                continue;
+            };
             let write = match self.graph.graph[node] {
                 NodeRef::Step(_) => Write::StepOutput,
-                NodeRef::Group(g) if self.workflow.groups[g].aggregate.strategy == Strategy::First => {
+                NodeRef::Group(g)
+                    if self.workflow.groups[g].aggregate.strategy == Strategy::First =>
+                {
                     // The losers are cancelled: no branch's output is guaranteed.
                     continue;
+                }
+                // An optional branch can fail inside an approved group and write
+                // nothing. (A map's keys are collected lists, written either way.)
+                NodeRef::Group(g)
+                    if !step.is_required() && self.workflow.groups[g].for_each.is_none() =>
+                {
+                    Write::OptionalBranchOutput
                 }
                 NodeRef::Group(_) => Write::BranchOutput,
             };
@@ -101,8 +131,12 @@ impl Flow<'_> {
 
     fn missing_inputs(&self, out: &mut Vec<Diagnostic>) {
         let wf = self.workflow;
-        let base: HashSet<&str> =
-            wf.inputs.keys().map(String::as_str).chain(wf.context.keys().map(String::as_str)).collect();
+        let base: HashSet<&str> = wf
+            .inputs
+            .keys()
+            .map(String::as_str)
+            .chain(wf.context.keys().map(String::as_str))
+            .collect();
         let mut producers = self.producers();
         let outcome_keys: Vec<(String, NodeIx)> = wf
             .groups
@@ -111,20 +145,35 @@ impl Flow<'_> {
             .flat_map(|(g, n)| group_outcome_keys(&g.id).into_iter().map(move |k| (k, n)))
             .collect();
         for (key, node) in &outcome_keys {
-            producers.entry(key.as_str()).or_default().push((*node, Write::GroupOutcome));
+            producers
+                .entry(key.as_str())
+                .or_default()
+                .push((*node, Write::GroupOutcome));
         }
 
         // (reader node, key, path, ids to blame)
         let mut needs: Vec<(NodeIx, &str, String, Vec<String>)> = Vec::new();
         for (i, step) in wf.steps.iter().enumerate() {
-            let Some(node) = self.outer_of_step(i) else { continue };
+            let Some(node) = self.outer_of_step(i) else {
+                continue;
+            };
             for (j, key) in step.requires.iter().enumerate() {
-                needs.push((node, key, format!("$.steps[{i}].requires[{j}]"), vec![step.id.clone()]));
+                needs.push((
+                    node,
+                    key,
+                    format!("$.steps[{i}].requires[{j}]"),
+                    vec![step.id.clone()],
+                ));
             }
         }
         for (g, group) in wf.groups.iter().enumerate() {
             if let (Some(key), Some(&node)) = (&group.for_each, self.graph.by_id.get(&group.id)) {
-                needs.push((node, key, format!("$.groups[{g}].for_each"), vec![group.id.clone()]));
+                needs.push((
+                    node,
+                    key,
+                    format!("$.groups[{g}].for_each"),
+                    vec![group.id.clone()],
+                ));
             }
         }
 
@@ -153,8 +202,10 @@ impl Flow<'_> {
             let why = if candidates.is_empty() {
                 "no input, context key, step or group provides it".to_string()
             } else {
-                let names: Vec<&str> =
-                    candidates.iter().map(|&(p, _)| self.graph.node_id(self.workflow, p)).collect();
+                let names: Vec<&str> = candidates
+                    .iter()
+                    .map(|&(p, _)| self.graph.node_id(self.workflow, p))
+                    .collect();
                 format!(
                     "it is produced by {} but not guaranteed to be written before `{}` runs (not upstream, or only through a conditional edge)",
                     names.join(", "),
@@ -162,21 +213,32 @@ impl Flow<'_> {
                 )
             };
             out.push(
-                Diagnostic::error(Code::MissingInput, path.clone(), format!("`{key}` is required but {why}"))
-                    .with_nodes(blame.iter().cloned()),
+                Diagnostic::error(
+                    Code::MissingInput,
+                    path.clone(),
+                    format!("`{key}` is required but {why}"),
+                )
+                .with_nodes(blame.iter().cloned()),
             );
         }
     }
 
     /// Fast path: an incoming edge straight from the producer settles it.
     fn direct(&self, node: NodeIx, producer: NodeIx, write: Write) -> bool {
-        let mut incoming = self.graph.graph.edges_directed(node, Direction::Incoming).peekable();
+        let mut incoming = self
+            .graph
+            .graph
+            .edges_directed(node, Direction::Incoming)
+            .peekable();
         if incoming.peek().is_none() {
             return false;
         }
         let from_producer = |e: petgraph::graph::EdgeReference<'_, usize>| {
             e.source() == producer
-                && write.implied_by(effective_when(&self.workflow.edges[*e.weight()], self.graph.graph[producer]))
+                && write.implied_by(effective_when(
+                    &self.workflow.edges[*e.weight()],
+                    self.graph.graph[producer],
+                ))
         };
         match self.trigger(node) {
             Trigger::All => incoming.any(from_producer),
@@ -252,7 +314,9 @@ impl Flow<'_> {
         // key → writers as (outer node, step index)
         let mut writers: HashMap<&str, Vec<(NodeIx, usize, usize)>> = HashMap::new();
         for (i, step) in wf.steps.iter().enumerate() {
-            let Some(node) = self.outer_of_step(i) else { continue };
+            let Some(node) = self.outer_of_step(i) else {
+                continue;
+            };
             for (j, key) in step.produces.iter().enumerate() {
                 writers.entry(key).or_default().push((node, i, j));
             }
@@ -296,7 +360,9 @@ impl Flow<'_> {
         let mut dead = vec![false; g.node_count()];
         let mut dead_edge = vec![false; g.edge_count()];
         for e in g.edge_references() {
-            let NodeRef::Group(gi) = g[e.source()] else { continue };
+            let NodeRef::Group(gi) = g[e.source()] else {
+                continue;
+            };
             let group = &wf.groups[gi];
             let when = effective_when(&wf.edges[*e.weight()], g[e.source()]);
             let reason = match when {
@@ -315,7 +381,10 @@ impl Flow<'_> {
                     Diagnostic::warning(
                         Code::Unreachable,
                         format!("$.edges[{}].when", e.weight()),
-                        format!("edge `{}` → `{}` is never taken: {reason}", edge.from, edge.to),
+                        format!(
+                            "edge `{}` → `{}` is never taken: {reason}",
+                            edge.from, edge.to
+                        ),
                     )
                     .with_nodes([edge.from.as_str(), edge.to.as_str()]),
                 );
@@ -360,8 +429,15 @@ impl Flow<'_> {
             .chain(wf.groups.iter().filter_map(|g| g.for_each.as_deref()))
             .collect();
         for (i, step) in wf.steps.iter().enumerate() {
-            let Some(node) = self.outer_of_step(i) else { continue };
-            let is_sink = self.graph.graph.neighbors_directed(node, Direction::Outgoing).next().is_none();
+            let Some(node) = self.outer_of_step(i) else {
+                continue;
+            };
+            let is_sink = self
+                .graph
+                .graph
+                .neighbors_directed(node, Direction::Outgoing)
+                .next()
+                .is_none();
             if is_sink {
                 continue;
             }

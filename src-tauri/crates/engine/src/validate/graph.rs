@@ -89,13 +89,38 @@ impl ValidWorkflow {
             .edges_directed(node, petgraph::Direction::Incoming)
             .map(|e| (e.source(), &self.workflow.edges[*e.weight()]))
     }
-    /// Edges out of `node`, as `(target, edge)`.
+    /// Edges out of `node`, as `(target, edge)`, in file order (petgraph
+    /// lists a node's edges newest first; schedulers want the author's order).
     pub fn outgoing(&self, node: NodeIx) -> impl Iterator<Item = (NodeIx, &Edge)> {
         use petgraph::visit::EdgeRef;
-        self.graph
+        let mut edges: Vec<(usize, NodeIx)> = self
+            .graph
             .graph
             .edges_directed(node, petgraph::Direction::Outgoing)
-            .map(|e| (e.target(), &self.workflow.edges[*e.weight()]))
+            .map(|e| (*e.weight(), e.target()))
+            .collect();
+        edges.sort_unstable_by_key(|&(i, _)| i);
+        edges
+            .into_iter()
+            .map(|(i, target)| (target, &self.workflow.edges[i]))
+    }
+    /// Nodes without incoming edges, in file order.
+    pub fn roots(&self) -> Vec<NodeIx> {
+        let mut roots: Vec<NodeIx> = self
+            .graph
+            .topo
+            .iter()
+            .copied()
+            .filter(|&n| {
+                self.graph
+                    .graph
+                    .neighbors_directed(n, petgraph::Direction::Incoming)
+                    .next()
+                    .is_none()
+            })
+            .collect();
+        roots.sort_unstable();
+        roots
     }
     /// The trigger of an outer node (groups always wait for all incoming edges).
     pub fn trigger(&self, node: NodeIx) -> Trigger {
@@ -106,7 +131,9 @@ impl ValidWorkflow {
     }
     /// Branch steps of a group, by group index.
     pub fn branches(&self, group: usize) -> impl Iterator<Item = &Step> {
-        self.graph.branches[group].iter().map(|&i| &self.workflow.steps[i])
+        self.graph.branches[group]
+            .iter()
+            .map(|&i| &self.workflow.steps[i])
     }
 }
 

@@ -36,7 +36,11 @@ pub fn validate(workflow: Workflow) -> Validation {
     if has_errors(&diagnostics) {
         Validation::Invalid(diagnostics)
     } else {
-        Validation::Valid(Box::new(ValidWorkflow { workflow, graph, warnings: diagnostics }))
+        Validation::Valid(Box::new(ValidWorkflow {
+            workflow,
+            graph,
+            warnings: diagnostics,
+        }))
     }
 }
 

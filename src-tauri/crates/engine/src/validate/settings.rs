@@ -55,7 +55,10 @@ fn check_limits(workflow: &Workflow, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         Code::BadLimit,
                         format!("$.groups[{g}].max_concurrency"),
-                        format!("group `{}` has max_concurrency {max}; it must be at least 1", group.id),
+                        format!(
+                            "group `{}` has max_concurrency {max}; it must be at least 1",
+                            group.id
+                        ),
                     )
                     .with_nodes([&group.id]),
                 );
@@ -64,7 +67,12 @@ fn check_limits(workflow: &Workflow, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_aggregate(workflow: &Workflow, graph: &WorkflowGraph, g: usize, out: &mut Vec<Diagnostic>) {
+fn check_aggregate(
+    workflow: &Workflow,
+    graph: &WorkflowGraph,
+    g: usize,
+    out: &mut Vec<Diagnostic>,
+) {
     let group = &workflow.groups[g];
     let agg = &group.aggregate;
     let path = format!("$.groups[{g}].aggregate");
@@ -74,7 +82,10 @@ fn check_aggregate(workflow: &Workflow, graph: &WorkflowGraph, g: usize, out: &m
                 .with_nodes([&group.id]),
         );
     };
-    for (field, value) in [("approve_at", agg.approve_at), ("needs_work_at", agg.needs_work_at)] {
+    for (field, value) in [
+        ("approve_at", agg.approve_at),
+        ("needs_work_at", agg.needs_work_at),
+    ] {
         if let Some(v) = value {
             if !(0.0..=100.0).contains(&v) {
                 bad(field, format!("{field} is {v}; scores run from 0 to 100"));
@@ -94,21 +105,37 @@ fn check_aggregate(workflow: &Workflow, graph: &WorkflowGraph, g: usize, out: &m
         if agg.strategy == Strategy::First {
             bad(
                 "needs_work_at",
-                "`first` takes the winning branch's verdict as is; needs_work_at does not apply".into(),
+                "`first` takes the winning branch's verdict as is; needs_work_at does not apply"
+                    .into(),
             );
         }
     }
     let branch_count = graph.branches[g].len();
     match (agg.strategy, agg.k) {
-        (Strategy::Quorum, None) => bad("strategy", "`quorum` needs `k`, the number of approvals required".into()),
+        (Strategy::Quorum, None) => bad(
+            "strategy",
+            "`quorum` needs `k`, the number of approvals required".into(),
+        ),
         (Strategy::Quorum, Some(k)) => {
             // A map's branch count is only known at run time.
-            let upper = if group.for_each.is_some() { i64::MAX } else { branch_count as i64 };
+            let upper = if group.for_each.is_some() {
+                i64::MAX
+            } else {
+                branch_count as i64
+            };
             if k < 1 || k > upper {
-                bad("k", format!("k is {k}; it must be between 1 and the number of branches ({branch_count})"));
+                bad(
+                    "k",
+                    format!(
+                        "k is {k}; it must be between 1 and the number of branches ({branch_count})"
+                    ),
+                );
             }
         }
-        (strategy, Some(_)) => bad("k", format!("`k` only applies to `quorum`, not `{}`", strategy.as_str())),
+        (strategy, Some(_)) => bad(
+            "k",
+            format!("`k` only applies to `quorum`, not `{}`", strategy.as_str()),
+        ),
         (_, None) => {}
     }
     for &s in &graph.branches[g] {
@@ -119,7 +146,10 @@ fn check_aggregate(workflow: &Workflow, graph: &WorkflowGraph, g: usize, out: &m
                     Diagnostic::error(
                         Code::BadAggregate,
                         format!("$.steps[{s}].weight"),
-                        format!("branch `{}` has weight {w}; weights must be zero or more", step.id),
+                        format!(
+                            "branch `{}` has weight {w}; weights must be zero or more",
+                            step.id
+                        ),
                     )
                     .with_nodes([&step.id, &group.id]),
                 );
@@ -128,20 +158,31 @@ fn check_aggregate(workflow: &Workflow, graph: &WorkflowGraph, g: usize, out: &m
     }
     if agg.strategy == Strategy::Weighted
         && branch_count > 0
-        && graph.branches[g].iter().all(|&s| workflow.steps[s].weight() == 0.0)
+        && graph.branches[g]
+            .iter()
+            .all(|&s| workflow.steps[s].weight() == 0.0)
     {
         out.push(
             Diagnostic::error(
                 Code::BadAggregate,
                 format!("{path}.strategy"),
-                format!("every branch of `{}` has weight 0; a weighted mean needs a positive weight", group.id),
+                format!(
+                    "every branch of `{}` has weight 0; a weighted mean needs a positive weight",
+                    group.id
+                ),
             )
             .with_nodes([&group.id]),
         );
     }
 }
 
-fn check_step(workflow: &Workflow, i: usize, step: &Step, map_branch: bool, out: &mut Vec<Diagnostic>) {
+fn check_step(
+    workflow: &Workflow,
+    i: usize,
+    step: &Step,
+    map_branch: bool,
+    out: &mut Vec<Diagnostic>,
+) {
     let path = format!("$.steps[{i}]");
     let node = Some(step.id.as_str());
     if let Some(t) = step.timeout_s {
@@ -149,7 +190,11 @@ fn check_step(workflow: &Workflow, i: usize, step: &Step, map_branch: bool, out:
     }
     if let Some(e) = step.estimate_s {
         if !(e.is_finite() && e >= 0.0) {
-            out.push(value_error(&format!("{path}.estimate_s"), node, format!("estimate_s is {e}; it must be zero or more")));
+            out.push(value_error(
+                &format!("{path}.estimate_s"),
+                node,
+                format!("estimate_s is {e}; it must be zero or more"),
+            ));
         }
     }
     if let Some(retry) = &step.retry {
@@ -170,14 +215,24 @@ fn check_step(workflow: &Workflow, i: usize, step: &Step, map_branch: bool, out:
                 Diagnostic::error(
                     Code::UnknownResource,
                     rpath,
-                    format!("step `{}` uses resource `{name}`, which `limits` does not declare", step.id),
+                    format!(
+                        "step `{}` uses resource `{name}`, which `limits` does not declare",
+                        step.id
+                    ),
                 )
                 .with_nodes([&step.id]),
             );
         } else if amount < 1 {
             out.push(
-                Diagnostic::error(Code::BadLimit, rpath, format!("step `{}` asks for {amount} `{name}`; amounts are positive integers", step.id))
-                    .with_nodes([&step.id]),
+                Diagnostic::error(
+                    Code::BadLimit,
+                    rpath,
+                    format!(
+                        "step `{}` asks for {amount} `{name}`; amounts are positive integers",
+                        step.id
+                    ),
+                )
+                .with_nodes([&step.id]),
             );
         } else if let Some(cap) = capacity.filter(|&c| c >= 1 && amount > c) {
             out.push(
@@ -224,13 +279,34 @@ fn check_agent(step: &Step, path: &str, map_branch: bool, out: &mut Vec<Diagnost
     }
 }
 
-fn check_shell(step: &Step, shell: &ShellAgent, apath: &str, map_branch: bool, out: &mut Vec<Diagnostic>) {
+fn check_shell(
+    step: &Step,
+    shell: &ShellAgent,
+    apath: &str,
+    map_branch: bool,
+    out: &mut Vec<Diagnostic>,
+) {
     let node = [step.id.as_str()];
     match (&shell.command, &shell.script) {
-        (Some(_), Some(_)) => out.push(agent_error(apath, "script", &node, "give either `command` or `script`, not both".into())),
-        (None, None) => out.push(agent_error(apath, "command", &node, "a shell agent needs `command` (an argv array) or `script`".into())),
+        (Some(_), Some(_)) => out.push(agent_error(
+            apath,
+            "script",
+            &node,
+            "give either `command` or `script`, not both".into(),
+        )),
+        (None, None) => out.push(agent_error(
+            apath,
+            "command",
+            &node,
+            "a shell agent needs `command` (an argv array) or `script`".into(),
+        )),
         (Some(argv), None) if argv.first().is_none_or(|p| p.trim().is_empty()) => {
-            out.push(agent_error(apath, "command", &node, "`command` needs a program as its first element".into()))
+            out.push(agent_error(
+                apath,
+                "command",
+                &node,
+                "`command` needs a program as its first element".into(),
+            ))
         }
         _ => {}
     }
@@ -282,23 +358,39 @@ fn check_shell(step: &Step, shell: &ShellAgent, apath: &str, map_branch: bool, o
 
 fn check_retry(retry: &Retry, path: &str, node: Option<&str>, out: &mut Vec<Diagnostic>) {
     if retry.max_attempts == Some(0) {
-        out.push(value_error(&format!("{path}.max_attempts"), node, "max_attempts is 0; it counts the first attempt, so it is at least 1".into()));
+        out.push(value_error(
+            &format!("{path}.max_attempts"),
+            node,
+            "max_attempts is 0; it counts the first attempt, so it is at least 1".into(),
+        ));
     }
     if let Some(f) = retry.factor {
         if !(f.is_finite() && f >= 1.0) {
-            out.push(value_error(&format!("{path}.factor"), node, format!("factor is {f}; backoff must not shrink, use 1 or more")));
+            out.push(value_error(
+                &format!("{path}.factor"),
+                node,
+                format!("factor is {f}; backoff must not shrink, use 1 or more"),
+            ));
         }
     }
     if let (Some(b), Some(m)) = (retry.backoff_ms, retry.max_backoff_ms) {
         if m < b {
-            out.push(value_error(&format!("{path}.max_backoff_ms"), node, format!("max_backoff_ms ({m}) is below backoff_ms ({b})")));
+            out.push(value_error(
+                &format!("{path}.max_backoff_ms"),
+                node,
+                format!("max_backoff_ms ({m}) is below backoff_ms ({b})"),
+            ));
         }
     }
 }
 
 fn positive_seconds(value: f64, path: &str, node: Option<&str>, out: &mut Vec<Diagnostic>) {
     if !(value.is_finite() && value > 0.0) {
-        out.push(value_error(path, node, format!("{value} s is not a usable timeout; it must be above 0")));
+        out.push(value_error(
+            path,
+            node,
+            format!("{value} s is not a usable timeout; it must be above 0"),
+        ));
     }
 }
 
@@ -307,5 +399,6 @@ fn value_error(path: &str, node: Option<&str>, message: String) -> Diagnostic {
 }
 
 fn agent_error(apath: &str, field: &str, node: &[&str], message: String) -> Diagnostic {
-    Diagnostic::error(Code::BadAgent, format!("{apath}.{field}"), message).with_nodes(node.iter().copied())
+    Diagnostic::error(Code::BadAgent, format!("{apath}.{field}"), message)
+        .with_nodes(node.iter().copied())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::DiGraph;
 
 use super::graph::{NodeIx, NodeRef, WorkflowGraph};
@@ -13,8 +13,12 @@ use crate::model::{When, Workflow};
 
 pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowGraph {
     check_ids(workflow, out);
-    let group_index: HashMap<&str, usize> =
-        workflow.groups.iter().enumerate().map(|(i, g)| (g.id.as_str(), i)).collect();
+    let group_index: HashMap<&str, usize> = workflow
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
 
     let mut graph = DiGraph::<NodeRef, usize>::with_capacity(
         workflow.steps.len() + workflow.groups.len(),
@@ -36,7 +40,10 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
                     Diagnostic::error(
                         Code::UnknownGroup,
                         format!("$.steps[{i}].group"),
-                        format!("step `{}` names group `{group}`, which does not exist", step.id),
+                        format!(
+                            "step `{}` names group `{group}`, which does not exist",
+                            step.id
+                        ),
                     )
                     .with_nodes([&step.id]),
                 ),
@@ -56,7 +63,10 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
     for (i, edge) in workflow.edges.iter().enumerate() {
         let path = format!("$.edges[{i}]");
         let mut endpoints = [None, None];
-        for (slot, (end, name)) in [(&edge.from, "from"), (&edge.to, "to")].into_iter().enumerate() {
+        for (slot, (end, name)) in [(&edge.from, "from"), (&edge.to, "to")]
+            .into_iter()
+            .enumerate()
+        {
             if let Some(&node) = by_id.get(end.as_str()) {
                 endpoints[slot] = Some(node);
             } else if let Some(group) = branch_of.get(end.as_str()) {
@@ -81,7 +91,9 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
                 );
             }
         }
-        let [Some(from), Some(to)] = endpoints else { continue };
+        let [Some(from), Some(to)] = endpoints else {
+            continue;
+        };
         check_condition(workflow, graph[from], edge.when, &path, &edge.from, out);
         graph.add_edge(from, to, i);
     }
@@ -93,7 +105,12 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
             Vec::new()
         }
     };
-    WorkflowGraph { graph, by_id, branches, topo }
+    WorkflowGraph {
+        graph,
+        by_id,
+        branches,
+        topo,
+    }
 }
 
 fn check_ids(workflow: &Workflow, out: &mut Vec<Diagnostic>) {
@@ -107,7 +124,11 @@ fn check_ids(workflow: &Workflow, out: &mut Vec<Diagnostic>) {
         .enumerate()
         .map(|(i, s)| (format!("$.steps[{i}].id"), s.id.as_str()))
         .chain(
-            workflow.groups.iter().enumerate().map(|(i, g)| (format!("$.groups[{i}].id"), g.id.as_str())),
+            workflow
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("$.groups[{i}].id"), g.id.as_str())),
         );
     for (path, id) in ids {
         if !is_slug(id) {
@@ -147,12 +168,18 @@ fn check_group_shape(workflow: &Workflow, g: usize, branches: &[usize], out: &mu
             Diagnostic::error(
                 Code::BadGroup,
                 path,
-                format!("group `{}` has no branches; give steps `\"group\": \"{}\"`", group.id, group.id),
+                format!(
+                    "group `{}` has no branches; give steps `\"group\": \"{}\"`",
+                    group.id, group.id
+                ),
             )
             .with_nodes([&group.id]),
         );
     } else if group.for_each.is_some() && branches.len() != 1 {
-        let ids: Vec<&str> = branches.iter().map(|&i| workflow.steps[i].id.as_str()).collect();
+        let ids: Vec<&str> = branches
+            .iter()
+            .map(|&i| workflow.steps[i].id.as_str())
+            .collect();
         out.push(
             Diagnostic::error(
                 Code::BadGroup,
@@ -195,7 +222,10 @@ fn check_condition(
             Diagnostic::error(
                 Code::BadCondition,
                 format!("{path}.when"),
-                format!("`when: {}` does not apply to {what}; use one of: {allowed}", when.as_str()),
+                format!(
+                    "`when: {}` does not apply to {what}; use one of: {allowed}",
+                    when.as_str()
+                ),
             )
             .with_nodes([from]),
         );
@@ -209,8 +239,11 @@ fn report_cycles(workflow: &Workflow, graph: &DiGraph<NodeRef, usize>, out: &mut
         NodeRef::Step(i) => workflow.steps[i].id.as_str(),
         NodeRef::Group(i) => workflow.groups[i].id.as_str(),
     };
-    for component in tarjan_scc(graph) {
-        let self_loop = component.len() == 1 && graph.find_edge(component[0], component[0]).is_some();
+    // kosaraju_scc is iterative; tarjan_scc recurses per node and a long
+    // cycle in a hostile file would overflow the stack.
+    for component in kosaraju_scc(graph) {
+        let self_loop =
+            component.len() == 1 && graph.find_edge(component[0], component[0]).is_some();
         if component.len() < 2 && !self_loop {
             continue;
         }
@@ -223,8 +256,12 @@ fn report_cycles(workflow: &Workflow, graph: &DiGraph<NodeRef, usize>, out: &mut
             s
         };
         out.push(
-            Diagnostic::error(Code::Cycle, format!("$.edges[{closing_edge}]"), format!("cycle: {shown}"))
-                .with_nodes(names),
+            Diagnostic::error(
+                Code::Cycle,
+                format!("$.edges[{closing_edge}]"),
+                format!("cycle: {shown}"),
+            )
+            .with_nodes(names),
         );
     }
 }

@@ -1,6 +1,9 @@
 //! Integration tests of braid-engine, one binary with a module per area.
 
+mod analytics;
 mod fixtures;
 mod hostile;
+mod process;
 mod properties;
 mod roundtrip;
+mod run;

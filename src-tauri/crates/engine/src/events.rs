@@ -1,0 +1,320 @@
+//! The event stream: one typed enum that every consumer reads. The CLI draws
+//! progress from it, the store persists it, the app streams it to the
+//! canvas. Nothing else about a run is observable, so anything a consumer
+//! needs to know must be in an event.
+//!
+//! Events carry a run-wide sequence number (assigned under one lock, so
+//! their order is the order consumers see) and a wall-clock timestamp in
+//! milliseconds since the Unix epoch.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::model::JsonMap;
+use crate::run::aggregate::Outcome;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Event {
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Final (or current) status of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Blocked,
+    Rejected,
+    NeedsWork,
+    Cancelled,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Blocked => "blocked",
+            RunStatus::Rejected => "rejected",
+            RunStatus::NeedsWork => "needs_work",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Status of a step (for a map branch: of one element).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Blocked,
+    Skipped,
+    Cancelled,
+    Interrupted,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Running => "running",
+            StepStatus::Succeeded => "succeeded",
+            StepStatus::Failed => "failed",
+            StepStatus::TimedOut => "timed_out",
+            StepStatus::Blocked => "blocked",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Cancelled => "cancelled",
+            StepStatus::Interrupted => "interrupted",
+        }
+    }
+    pub fn is_final(self) -> bool {
+        !matches!(self, StepStatus::Pending | StepStatus::Running)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Which execution of a step an event is about: the step id, the map
+/// element (for a map branch) and the attempt number (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AttemptRef {
+    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<u32>,
+    pub attempt: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    RunStarted {
+        run_id: String,
+        workflow_id: String,
+        inputs: JsonMap,
+        time_scale: f64,
+    },
+    /// An interrupted or failed run continues (same run id; `braid resume`).
+    RunResumed {
+        run_id: String,
+    },
+    /// The step's result was taken from an earlier run instead of running it
+    /// again (resume, or rerun from a later step). The completion events
+    /// that follow replay that result.
+    StepReused {
+        #[serde(flatten)]
+        at: AttemptRef,
+        from_run: String,
+    },
+    /// A step that was mid-attempt when its run died, and that the user chose
+    /// to skip on resume.
+    StepInterrupted {
+        #[serde(flatten)]
+        at: AttemptRef,
+    },
+    /// A group (or map) started its branches; `elements` for a map.
+    GroupStarted {
+        group: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        elements: Option<u32>,
+    },
+    /// Ready to run, waiting for `limits` (or a group's `max_concurrency`).
+    StepQueued {
+        #[serde(flatten)]
+        at: AttemptRef,
+    },
+    StepStarted {
+        #[serde(flatten)]
+        at: AttemptRef,
+    },
+    /// A child process was spawned for the attempt (recorded for crash recovery).
+    ProcessSpawned {
+        #[serde(flatten)]
+        at: AttemptRef,
+        pid: u32,
+        pgid: i32,
+    },
+    OutputLine {
+        #[serde(flatten)]
+        at: AttemptRef,
+        stream: Stream,
+        line: String,
+    },
+    /// What an attempt left behind, whatever its outcome: exit code and
+    /// output tails (last 64 KiB of each stream).
+    AttemptEnded {
+        #[serde(flatten)]
+        at: AttemptRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        stdout_tail: String,
+        stderr_tail: String,
+        duration_ms: u64,
+    },
+    /// An attempt failed (or timed out) and another will follow.
+    AttemptFailed {
+        #[serde(flatten)]
+        at: AttemptRef,
+        error: String,
+        timed_out: bool,
+    },
+    StepRetrying {
+        #[serde(flatten)]
+        at: AttemptRef,
+        next_attempt: u32,
+        delay_ms: u64,
+    },
+    StepSucceeded {
+        #[serde(flatten)]
+        at: AttemptRef,
+        outputs: JsonMap,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        score: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approved: Option<bool>,
+    },
+    StepFailed {
+        #[serde(flatten)]
+        at: AttemptRef,
+        error: String,
+    },
+    StepTimedOut {
+        #[serde(flatten)]
+        at: AttemptRef,
+        error: String,
+    },
+    StepBlocked {
+        #[serde(flatten)]
+        at: AttemptRef,
+        error: String,
+    },
+    StepSkipped {
+        step: String,
+        reason: String,
+    },
+    StepCancelled {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        element: Option<u32>,
+        /// The attempt that was running, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
+    },
+    ContextWrite {
+        /// The step or group that wrote.
+        writer: String,
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<Value>,
+        new: Value,
+    },
+    GroupAggregated {
+        group: String,
+        outcome: Outcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        score: Option<f64>,
+        approved: bool,
+    },
+    Warning {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        message: String,
+    },
+    RunFinished {
+        status: RunStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// What subscribers receive: events in sequence order. The driver sends all
+/// events caused by one input as one batch, so a consumer is woken once per
+/// scheduling step rather than once per event — cross-thread wake-ups, not
+/// the events themselves, were most of the engine's per-step cost.
+pub type EventBatch = Arc<[Event]>;
+
+/// Fans events out to any number of subscribers. Unbounded per subscriber
+/// on purpose: a slow consumer (a terminal, a webview) must never make the
+/// engine drop or reorder an event the store needs; consumers batch instead.
+#[derive(Default)]
+pub struct EventBus {
+    subscribers: Mutex<Vec<UnboundedSender<EventBatch>>>,
+    next_seq: AtomicU64,
+}
+
+impl EventBus {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// A new subscriber sees every event emitted after this call.
+    pub fn subscribe(&self) -> UnboundedReceiver<EventBatch> {
+        let (tx, rx) = unbounded_channel();
+        self.subscribers.lock().expect("event bus lock").push(tx);
+        rx
+    }
+
+    /// Stamps and delivers one event; returns its sequence number.
+    pub fn emit(&self, kind: EventKind) -> Option<u64> {
+        self.emit_all(std::iter::once(kind))
+    }
+
+    /// Stamps and delivers events as one batch (nothing if there are none);
+    /// returns the last sequence number used.
+    pub fn emit_all(&self, kinds: impl IntoIterator<Item = EventKind>) -> Option<u64> {
+        // The lock spans numbering and sending, so sequence order is delivery order.
+        let mut subscribers = self.subscribers.lock().expect("event bus lock");
+        let at_ms = now_ms();
+        let batch: EventBatch = kinds
+            .into_iter()
+            .map(|kind| Event {
+                seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
+                at_ms,
+                kind,
+            })
+            .collect();
+        let last = batch.last()?.seq;
+        subscribers.retain(|s| s.send(batch.clone()).is_ok());
+        Some(last)
+    }
+
+    /// Continues numbering after an earlier part of the same run (resume).
+    pub fn start_seq_at(&self, seq: u64) {
+        self.next_seq.store(seq, Ordering::Relaxed);
+    }
+}

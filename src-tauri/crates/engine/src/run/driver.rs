@@ -1,0 +1,338 @@
+//! The tokio driver: carries out the state machine's effects with real
+//! agents and feeds their results back.
+//!
+//! One task owns the machine and a `JoinSet` of attempts and retry timers;
+//! cancelling an attempt cancels its child token (the agent kills its
+//! process group). The caller should `tokio::spawn` [`run`] so the loop runs
+//! on a worker thread rather than the `block_on` thread (measured much
+//! slower for wide fan-outs). Agents never block a worker thread: processes
+//! are awaited, sleeps are timers.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::inputs::{InputError, resolve_inputs};
+use super::machine::{
+    AttemptOutcome, Effect, Input, Machine, MachineOptions, StartAttempt, UnitId,
+};
+use crate::agents::{self, Agent, Attempt, AttemptReport};
+use crate::events::{AttemptRef, EventBus, EventKind, RunStatus};
+use crate::model::{JsonMap, Step};
+use crate::run::machine::Prior;
+use crate::validate::ValidWorkflow;
+
+/// Something that makes events durable (the store's writer). The driver
+/// waits on it after a step completes and before anything downstream
+/// starts, so a crash can never lose a completion that downstream work
+/// already depends on.
+pub trait Durability: Send + Sync {
+    /// Resolves once every event up to and including `seq` is durable.
+    fn durable(&self, seq: u64) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+}
+
+pub struct RunRequest {
+    pub valid: Arc<ValidWorkflow>,
+    pub run_id: String,
+    /// Folder relative paths in the workflow resolve against.
+    pub workflow_dir: PathBuf,
+    /// Inputs as given (checked and completed with defaults here).
+    pub inputs: JsonMap,
+    pub time_scale: f64,
+    /// `limits.concurrency` when the workflow sets none; default: CPU count.
+    pub default_concurrency: Option<usize>,
+    /// When set, completions are made durable before downstream work starts.
+    pub durability: Option<Arc<dyn Durability>>,
+    /// Results to reuse rather than run again (resume, rerun).
+    pub prior: Prior,
+    /// Continuing an earlier run under the same id: emits `RunResumed`
+    /// instead of `RunStarted` (the caller continues the bus's numbering).
+    pub resumed: bool,
+}
+
+impl RunRequest {
+    /// A fresh run with the defaults: CPU-count concurrency, no store, no reuse.
+    pub fn new(
+        valid: Arc<ValidWorkflow>,
+        run_id: String,
+        workflow_dir: PathBuf,
+        inputs: JsonMap,
+    ) -> Self {
+        Self {
+            valid,
+            run_id,
+            workflow_dir,
+            inputs,
+            time_scale: 1.0,
+            default_concurrency: None,
+            durability: None,
+            prior: Prior::default(),
+            resumed: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub context: JsonMap,
+}
+
+enum Completion {
+    Attempt {
+        unit: UnitId,
+        attempt: u32,
+        at: AttemptRef,
+        report: Box<AttemptReport>,
+    },
+    Timer {
+        unit: UnitId,
+    },
+}
+
+/// Runs a workflow to the end, emitting every event on `bus`. Returns an
+/// error only when the run is refused before it starts (bad inputs).
+pub async fn run(
+    request: RunRequest,
+    bus: Arc<EventBus>,
+    cancel: CancellationToken,
+) -> Result<RunOutcome, InputError> {
+    let inputs = resolve_inputs(request.valid.workflow(), request.inputs)?;
+    let options = MachineOptions {
+        default_concurrency: request
+            .default_concurrency
+            .unwrap_or_else(crate::plan::default_concurrency),
+        time_scale: request.time_scale,
+        seed: 0,
+    };
+    if request.resumed {
+        bus.emit(EventKind::RunResumed {
+            run_id: request.run_id.clone(),
+        });
+    } else {
+        bus.emit(EventKind::RunStarted {
+            run_id: request.run_id.clone(),
+            workflow_id: request.valid.workflow().id.clone(),
+            inputs: inputs.clone(),
+            time_scale: request.time_scale,
+        });
+    }
+    let steps: Vec<Arc<Step>> = request
+        .valid
+        .workflow()
+        .steps
+        .iter()
+        .cloned()
+        .map(Arc::new)
+        .collect();
+    // One agent per step, built once: an attempt only borrows it.
+    let agents: Vec<Option<Arc<dyn Agent>>> = request
+        .valid
+        .workflow()
+        .steps
+        .iter()
+        .map(|s| agents::for_step(&s.agent).map(Arc::from))
+        .collect();
+    let mut driver = Driver {
+        machine: Machine::new(request.valid.clone(), inputs, options).with_prior(request.prior),
+        steps,
+        agents,
+        bus,
+        workflow_dir: request.workflow_dir,
+        time_scale: request.time_scale,
+        tasks: JoinSet::new(),
+        tokens: HashMap::new(),
+        run_token: cancel.child_token(),
+        durability: request.durability,
+        finished: None,
+    };
+    let effects = driver.machine.start();
+    driver.apply(effects);
+    let mut cancel_sent = false;
+    while driver.finished.is_none() {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled(), if !cancel_sent => {
+                cancel_sent = true;
+                let effects = driver.machine.handle(Input::Cancel { reason: "cancelled".into() });
+                driver.apply(effects);
+            }
+            joined = driver.tasks.join_next() => {
+                let Some(joined) = joined else { break };
+                let completion = joined.expect("attempt tasks do not panic");
+                driver.complete(completion).await;
+            }
+        }
+    }
+    driver.tasks.abort_all();
+    let (status, error) = driver
+        .finished
+        .unwrap_or((RunStatus::Failed, Some("the run stalled".into())));
+    Ok(RunOutcome {
+        status,
+        error,
+        context: driver.machine.context().clone(),
+    })
+}
+
+struct Driver {
+    machine: Machine,
+    steps: Vec<Arc<Step>>,
+    agents: Vec<Option<Arc<dyn Agent>>>,
+    bus: Arc<EventBus>,
+    workflow_dir: PathBuf,
+    time_scale: f64,
+    tasks: JoinSet<Completion>,
+    tokens: HashMap<UnitId, CancellationToken>,
+    /// Parent of every attempt's token.
+    run_token: CancellationToken,
+    durability: Option<Arc<dyn Durability>>,
+    finished: Option<(RunStatus, Option<String>)>,
+}
+
+impl Driver {
+    async fn complete(&mut self, completion: Completion) {
+        let input = match completion {
+            Completion::Attempt {
+                unit,
+                attempt,
+                at,
+                report,
+            } => {
+                self.tokens.remove(&unit);
+                let ended = EventKind::AttemptEnded {
+                    at,
+                    exit_code: report.exit_code,
+                    stdout_tail: report.stdout_tail,
+                    stderr_tail: report.stderr_tail,
+                    duration_ms: report.duration.as_millis() as u64,
+                };
+                (
+                    Some(ended),
+                    Input::AttemptFinished {
+                        unit,
+                        attempt,
+                        outcome: report.outcome,
+                    },
+                )
+            }
+            Completion::Timer { unit } => (None, Input::TimerFired { unit }),
+        };
+        let (ended, input) = input;
+        let mut effects = self.machine.handle(input);
+        if let Some(ended) = ended {
+            effects.insert(0, Effect::Emit(ended));
+        }
+        let starts_work = effects.iter().any(|e| matches!(e, Effect::Start(_)));
+        let (events, rest) = split_events(effects);
+        let last_seq = self.bus.emit_all(events);
+        if let (true, Some(durability), Some(seq)) = (starts_work, &self.durability, last_seq) {
+            durability.durable(seq).await;
+        }
+        self.apply(rest);
+    }
+
+    fn apply(&mut self, effects: Vec<Effect>) {
+        // Events go out first and as one batch; attempts start after, so an
+        // attempt's own events (output lines) always follow its start.
+        let (events, effects): (Vec<Effect>, Vec<Effect>) = effects
+            .into_iter()
+            .partition(|e| matches!(e, Effect::Emit(_)));
+        self.bus.emit_all(events.into_iter().map(|e| match e {
+            Effect::Emit(kind) => kind,
+            _ => unreachable!("partitioned"),
+        }));
+        for effect in effects {
+            match effect {
+                Effect::Emit(_) => unreachable!("events were split off"),
+                Effect::Start(start) => self.start(start),
+                Effect::Timer { unit, delay_ms } => {
+                    self.tasks.spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                        Completion::Timer { unit }
+                    });
+                }
+                Effect::Cancel { unit } => {
+                    if let Some(token) = self.tokens.get(&unit) {
+                        token.cancel();
+                    }
+                }
+                Effect::Finished { status, error } => self.finished = Some((status, error)),
+            }
+        }
+    }
+
+    fn start(&mut self, start: StartAttempt) {
+        let step = self.steps[start.step].clone();
+        let token = self.run_token.child_token();
+        self.tokens.insert(start.unit, token.clone());
+        let at = AttemptRef {
+            step: step.id.clone(),
+            element: start.element.as_ref().map(|e| e.0),
+            attempt: start.attempt,
+        };
+        let attempt = Attempt {
+            step: step.clone(),
+            at: at.clone(),
+            inputs: start.inputs,
+            element: start.element,
+            timeout: start.timeout_ms.map(Duration::from_millis),
+            cancel: token,
+            time_scale: self.time_scale,
+            workflow_dir: self.workflow_dir.clone(),
+            events: self.bus.clone(),
+        };
+        let (unit, number) = (start.unit, start.attempt);
+        match &self.agents[start.step] {
+            Some(agent) => {
+                let future = agent.run(attempt);
+                self.tasks.spawn(async move {
+                    let report = future.await;
+                    Completion::Attempt {
+                        unit,
+                        attempt: number,
+                        at,
+                        report: Box::new(report),
+                    }
+                });
+            }
+            None => {
+                // Validation refuses agent kinds this build cannot run; this is a backstop.
+                let report = AttemptReport::outcome_only(
+                    AttemptOutcome::Failed {
+                        error: format!("`{}` agents are not supported", step.agent.kind()),
+                    },
+                    Duration::ZERO,
+                );
+                self.tasks.spawn(async move {
+                    Completion::Attempt {
+                        unit,
+                        attempt: number,
+                        at,
+                        report: Box::new(report),
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Separates the events to emit from the effects to carry out.
+fn split_events(effects: Vec<Effect>) -> (Vec<EventKind>, Vec<Effect>) {
+    let mut events = Vec::new();
+    let mut rest = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::Emit(kind) => events.push(kind),
+            other => rest.push(other),
+        }
+    }
+    (events, rest)
+}

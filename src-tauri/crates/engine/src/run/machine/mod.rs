@@ -1,0 +1,500 @@
+//! The scheduler as a pure state machine: no tokio, no clock, no I/O.
+//!
+//! It holds the state of every node and unit (a phase step, a group branch,
+//! or one element of a map) and the run's context. Fed an [`Input`] — an
+//! attempt finished, a retry timer fired, cancel was requested — it returns
+//! [`Effect`]s: attempts to start or cancel, timers to set, events to record,
+//! and finally the run's status. The tokio driver only carries these out,
+//! so every scheduling rule is unit-testable by feeding inputs by hand.
+//!
+//! Resource accounting lives here too (one `concurrency` plus declared
+//! `resources` per running unit, a group's `max_concurrency`): the machine
+//! knows exactly when a unit is queued and when it starts, which is what
+//! analytics' queued time measures.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::aggregate::{self, Aggregation, Branch, BranchResult, Outcome};
+use super::rng::{SplitMix64, stable_hash};
+use crate::agents::result::AgentResult;
+use crate::events::{AttemptRef, EventKind, RunStatus};
+use crate::model::{Agent, JsonMap, Strategy, Trigger, When};
+use crate::validate::{NodeIx, NodeRef, ValidWorkflow, effective_when};
+
+pub type UnitId = usize;
+
+/// Writer name of the context values a run starts with.
+pub const INPUTS_WRITER: &str = "$inputs";
+pub const CONTEXT_WRITER: &str = "$context";
+
+#[derive(Debug, Clone)]
+pub struct MachineOptions {
+    /// Capacity of `concurrency` when the workflow's `limits` sets none.
+    pub default_concurrency: usize,
+    /// Multiplies `sim` durations and, for `sim` steps, timeouts and retry delays.
+    pub time_scale: f64,
+    /// Seeds retry jitter.
+    pub seed: u64,
+}
+
+impl Default for MachineOptions {
+    fn default() -> Self {
+        Self {
+            default_concurrency: crate::plan::default_concurrency(),
+            time_scale: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+/// How an attempt ended, as the driver reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    /// The agent succeeded; `result.blocked` still stops the run.
+    Succeeded(AgentResult),
+    Failed {
+        error: String,
+    },
+    TimedOut {
+        error: String,
+    },
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    AttemptFinished {
+        unit: UnitId,
+        attempt: u32,
+        outcome: AttemptOutcome,
+    },
+    TimerFired {
+        unit: UnitId,
+    },
+    Cancel {
+        reason: String,
+    },
+}
+
+/// Everything the driver needs to run one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartAttempt {
+    pub unit: UnitId,
+    /// Index into `workflow.steps`.
+    pub step: usize,
+    pub attempt: u32,
+    /// Values of the step's `requires` keys present in the context.
+    pub inputs: JsonMap,
+    /// Map element: `(index, item)`.
+    pub element: Option<(u32, Value)>,
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Start(StartAttempt),
+    /// Fire `Input::TimerFired { unit }` after this delay (retry backoff).
+    Timer {
+        unit: UnitId,
+        delay_ms: u64,
+    },
+    /// Stop a running attempt; it will still report `AttemptFinished`.
+    Cancel {
+        unit: UnitId,
+    },
+    Emit(EventKind),
+    /// The run is over; nothing is running and no timer is pending.
+    Finished {
+        status: RunStatus,
+        error: Option<String>,
+    },
+}
+
+/// Results carried over from an earlier run: on `resume`, everything that
+/// completed before the crash; on `rerun --from`, everything upstream.
+/// Keyed by step id and map element.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prior {
+    pub from_run: String,
+    pub results: HashMap<(String, Option<u32>), PriorResult>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PriorResult {
+    Succeeded {
+        result: AgentResult,
+        attempts: u32,
+    },
+    Failed {
+        error: String,
+        attempts: u32,
+        timed_out: bool,
+    },
+    Blocked {
+        error: String,
+        attempts: u32,
+    },
+    /// Was mid-attempt when the run died, and the user chose to skip it.
+    Interrupted {
+        attempt: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum UnitState {
+    Queued,
+    Running,
+    WaitingRetry,
+    Done(BranchResult),
+}
+
+#[derive(Debug)]
+struct Unit {
+    node: NodeIx,
+    step: usize,
+    group: Option<usize>,
+    element: Option<(u32, Value)>,
+    attempt: u32,
+    state: UnitState,
+    /// Cancellation asked for while running (for `first` losers and stops).
+    cancelling: bool,
+    /// Completed from a prior result: it never held resources.
+    reused: bool,
+    outputs: JsonMap,
+}
+
+/// How a node ended, for edge conditions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum NodeEnd {
+    StepSucceeded,
+    StepFailed,
+    Group(Outcome),
+    /// Skipped: no edge out of it is taken, and what it leads to is skipped.
+    NotRun,
+    /// Cancelled (the run is stopping): no edge is taken, and what it leads
+    /// to is cancelled too — it was not routed away, it was stopped.
+    Cancelled,
+}
+
+#[derive(Debug)]
+struct GroupRun {
+    units: Vec<UnitId>,
+    running: usize,
+    max: usize,
+    decided: bool,
+    /// Units of this group waiting to start, in order. The run queue holds
+    /// one entry for the whole group, so a 5,000-element map costs one
+    /// queue entry to scan, not 5,000.
+    pending: VecDeque<UnitId>,
+    in_queue: bool,
+}
+
+impl GroupRun {
+    fn new(units: Vec<UnitId>, max: usize) -> Self {
+        Self { units, running: 0, max, decided: false, pending: VecDeque::new(), in_queue: false }
+    }
+}
+
+/// An entry of the run queue: a phase step's unit, or a group with pending units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Entry {
+    Unit(UnitId),
+    Group(usize),
+}
+
+pub struct Machine {
+    valid: Arc<ValidWorkflow>,
+    options: MachineOptions,
+    /// Inputs waiting to be written by `start` (so the writes are events).
+    initial_inputs: Option<JsonMap>,
+    context: JsonMap,
+    units: Vec<Unit>,
+    queue: VecDeque<Entry>,
+    groups: Vec<Option<GroupRun>>,
+    /// Per outer node: incoming edges not yet resolved / taken.
+    waiting_edges: Vec<usize>,
+    taken_edges: Vec<usize>,
+    /// Per outer node: whether it has been made ready or skipped.
+    resolved: Vec<bool>,
+    /// Per outer node: an incoming edge came from a cancelled node.
+    upstream_cancelled: Vec<bool>,
+    /// Capacity left per resource; index 0 is `concurrency`.
+    free: Vec<i64>,
+    /// Per step: (resource index, amount) held while it runs.
+    needs: Vec<Vec<(usize, i64)>>,
+    running: usize,
+    timers: usize,
+    /// Set when the run must stop: nothing new starts.
+    stopping: Option<(RunStatus, String)>,
+    /// A group ended rejected/needs_work with no edge taken.
+    outcome_status: Option<RunStatus>,
+    rng: SplitMix64,
+    done: bool,
+    effects: Vec<Effect>,
+    prior: Prior,
+    /// Units whose prior result is waiting to be applied (a queue, not
+    /// recursion: reuse can cascade down a long chain).
+    reuse: VecDeque<UnitId>,
+}
+
+impl Machine {
+    /// A machine for one run. `inputs` must already be checked against the
+    /// workflow's declared inputs (required ones present, defaults filled).
+    pub fn new(valid: Arc<ValidWorkflow>, inputs: JsonMap, options: MachineOptions) -> Self {
+        let wf = valid.workflow();
+        let node_count = valid.graph().graph.node_count();
+        let resource_names: Vec<&str> = std::iter::once("concurrency")
+            .chain(
+                wf.limits
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != "concurrency"),
+            )
+            .collect();
+        let mut free: Vec<i64> = resource_names
+            .iter()
+            .map(|n| wf.limits.get(*n).copied().unwrap_or(0))
+            .collect();
+        if !wf.limits.contains_key("concurrency") {
+            free[0] = options.default_concurrency.max(1) as i64;
+        }
+        let needs = wf
+            .steps
+            .iter()
+            .map(|s| {
+                let concurrency = s.resources.get("concurrency").copied().unwrap_or(1).max(1);
+                std::iter::once((0, concurrency))
+                    .chain(
+                        resource_names
+                            .iter()
+                            .enumerate()
+                            .skip(1)
+                            .filter_map(|(r, name)| s.resources.get(*name).map(|&a| (r, a))),
+                    )
+                    .collect()
+            })
+            .collect();
+        let mut waiting_edges = vec![0; node_count];
+        for &node in valid.topo_order() {
+            waiting_edges[node.index()] = valid.incoming(node).count();
+        }
+        let rng = SplitMix64::from_parts(&[options.seed, stable_hash(&wf.id)]);
+        Self {
+            groups: (0..wf.groups.len()).map(|_| None).collect(),
+            valid,
+            options,
+            initial_inputs: Some(inputs),
+            context: JsonMap::new(),
+            units: Vec::new(),
+            queue: VecDeque::new(),
+            waiting_edges,
+            taken_edges: vec![0; node_count],
+            resolved: vec![false; node_count],
+            upstream_cancelled: vec![false; node_count],
+            free,
+            needs,
+            running: 0,
+            timers: 0,
+            stopping: None,
+            outcome_status: None,
+            rng,
+            done: false,
+            effects: Vec::new(),
+            prior: Prior::default(),
+            reuse: VecDeque::new(),
+        }
+    }
+
+    /// Results to reuse instead of running those steps again.
+    pub fn with_prior(mut self, prior: Prior) -> Self {
+        self.prior = prior;
+        self
+    }
+
+    pub fn context(&self) -> &JsonMap {
+        &self.context
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Number of attempts currently running.
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// The step index and element of a unit (for the driver's bookkeeping).
+    pub fn unit_step(&self, unit: UnitId) -> (usize, Option<u32>) {
+        let u = &self.units[unit];
+        (u.step, u.element.as_ref().map(|e| e.0))
+    }
+
+    /// Starts the run: writes the initial context and readies the roots.
+    pub fn start(&mut self) -> Vec<Effect> {
+        let context = self.valid.workflow().context.clone();
+        for (key, value) in context {
+            self.write(CONTEXT_WRITER, &key, value);
+        }
+        let inputs = self.initial_inputs.take().unwrap_or_default();
+        for (key, value) in inputs {
+            self.write(INPUTS_WRITER, &key, value);
+        }
+        for node in self.valid.roots() {
+            self.ready(node);
+        }
+        self.settle()
+    }
+
+    /// Feeds one input; returns what to do.
+    pub fn handle(&mut self, input: Input) -> Vec<Effect> {
+        if self.done {
+            return Vec::new();
+        }
+        match input {
+            Input::AttemptFinished {
+                unit,
+                attempt,
+                outcome,
+            } => self.attempt_finished(unit, attempt, outcome),
+            Input::TimerFired { unit } => self.timer_fired(unit),
+            Input::Cancel { reason } => self.stop(RunStatus::Cancelled, reason),
+        }
+        self.settle()
+    }
+
+    /// Ends the run: nothing new starts, running attempts are cancelled.
+    fn stop(&mut self, status: RunStatus, error: String) {
+        if self.stopping.is_some() {
+            return;
+        }
+        self.stopping = Some((status, error));
+        for unit in 0..self.units.len() {
+            self.cancel_unit(unit);
+        }
+    }
+
+    /// After every input: start what fits, and finish when nothing is left.
+    fn settle(&mut self) -> Vec<Effect> {
+        while let Some(unit) = self.reuse.pop_front() {
+            self.apply_prior(unit);
+        }
+        self.start_what_fits();
+        if !self.done && self.running == 0 && self.timers == 0 && self.queue_is_idle() {
+            self.finish();
+        }
+        std::mem::take(&mut self.effects)
+    }
+
+    fn queue_is_idle(&self) -> bool {
+        let queued = |u: &UnitId| self.units[*u].state == UnitState::Queued;
+        self.stopping.is_some()
+            || self.queue.iter().all(|entry| match entry {
+                Entry::Unit(u) => !queued(u),
+                Entry::Group(g) => self.groups[*g].as_ref().is_none_or(|run| !run.pending.iter().any(queued)),
+            })
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        // Nodes never reached because the run stopped.
+        for &node in self.valid.topo_order().to_vec().iter() {
+            if !self.resolved[node.index()] {
+                self.resolved[node.index()] = true;
+                if self.stopping.is_some() {
+                    self.cancel_node(node);
+                } else {
+                    self.skip(node, "not reached");
+                }
+            }
+        }
+        let (status, error) = match self.stopping.take() {
+            Some((status, error)) => (status, Some(error)),
+            None => (self.outcome_status.unwrap_or(RunStatus::Succeeded), None),
+        };
+        self.emit(EventKind::RunFinished {
+            status,
+            error: error.clone(),
+        });
+        self.effects.push(Effect::Finished { status, error });
+    }
+
+    // --- helpers -----------------------------------------------------------
+
+    fn write(&mut self, writer: &str, key: &str, value: Value) {
+        let old = self.context.insert(key.to_string(), value.clone());
+        self.emit(EventKind::ContextWrite {
+            writer: writer.to_string(),
+            key: key.to_string(),
+            old,
+            new: value,
+        });
+    }
+
+    fn emit(&mut self, kind: EventKind) {
+        self.effects.push(Effect::Emit(kind));
+    }
+
+    fn attempt_ref(&self, unit: UnitId) -> AttemptRef {
+        let u = &self.units[unit];
+        AttemptRef {
+            step: self.valid.workflow().steps[u.step].id.clone(),
+            element: u.element.as_ref().map(|e| e.0),
+            attempt: u.attempt,
+        }
+    }
+
+    /// `sim` steps live on the run's time scale; real agents do not.
+    fn scale_for(&self, step: usize) -> f64 {
+        match self.valid.workflow().steps[step].agent {
+            Agent::Sim(_) => self.options.time_scale,
+            _ => 1.0,
+        }
+    }
+}
+
+/// Whether an edge with condition `when` is taken after its source ended so.
+fn edge_taken(when: When, end: NodeEnd) -> bool {
+    match end {
+        NodeEnd::NotRun | NodeEnd::Cancelled => false,
+        NodeEnd::StepSucceeded => matches!(when, When::Succeeded | When::Done),
+        NodeEnd::StepFailed => matches!(when, When::Failed | When::Done),
+        NodeEnd::Group(outcome) => {
+            when == When::Done
+                || matches!(
+                    (when, outcome),
+                    (When::Approved, Outcome::Approved)
+                        | (When::NeedsWork, Outcome::NeedsWork)
+                        | (When::Rejected, Outcome::Rejected)
+                        | (When::Failed, Outcome::Failed)
+                )
+        }
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+mod nodes;
+mod units;

@@ -1,0 +1,402 @@
+//! Units (a phase step, a branch, or one map element): queueing, resource
+//! accounting, launching attempts, retries, and how an attempt's outcome
+//! becomes the unit's result.
+
+use serde_json::Value;
+
+use super::*;
+
+impl Machine {
+    pub(super) fn attempt_finished(&mut self, unit: UnitId, attempt: u32, outcome: AttemptOutcome) {
+        let u = &self.units[unit];
+        if u.state != UnitState::Running || u.attempt != attempt {
+            return; // stale report
+        }
+        self.running -= 1;
+        if !self.units[unit].reused {
+            self.release(unit);
+        }
+        let cancelling = self.units[unit].cancelling;
+        let at = self.attempt_ref(unit);
+        let result = match outcome {
+            AttemptOutcome::Cancelled => {
+                self.emit(EventKind::StepCancelled {
+                    step: at.step,
+                    element: at.element,
+                    attempt: Some(attempt),
+                });
+                BranchResult::Failed
+            }
+            _ if cancelling => {
+                // It finished on its own while being cancelled: it still does not count.
+                self.emit(EventKind::StepCancelled {
+                    step: at.step,
+                    element: at.element,
+                    attempt: Some(attempt),
+                });
+                BranchResult::Failed
+            }
+            AttemptOutcome::Succeeded(result) if result.blocked => {
+                let error = result
+                    .errors
+                    .first()
+                    .map_or("the agent reported status blocked".to_string(), value_text);
+                self.emit(EventKind::StepBlocked {
+                    at,
+                    error: error.clone(),
+                });
+                self.units[unit].state = UnitState::Done(BranchResult::Failed);
+                self.unit_final(unit, NodeEnd::StepFailed, Some((RunStatus::Blocked, error)));
+                return;
+            }
+            AttemptOutcome::Succeeded(result) => {
+                self.succeeded(unit, at, result);
+                return;
+            }
+            AttemptOutcome::Failed { error } => return self.failed(unit, at, error, false, true),
+            AttemptOutcome::TimedOut { error } => return self.failed(unit, at, error, true, true),
+        };
+        self.units[unit].state = UnitState::Done(result);
+        self.unit_final(unit, NodeEnd::Cancelled, None);
+    }
+
+    pub(super) fn succeeded(&mut self, unit: UnitId, at: AttemptRef, result: AgentResult) {
+        let valid = self.valid.clone();
+        let declared = &valid.workflow().steps[self.units[unit].step].produces;
+        let mut outputs = JsonMap::new();
+        for (key, value) in result.outputs {
+            if declared.contains(&key) {
+                outputs.insert(key, value);
+            } else {
+                self.emit(EventKind::Warning {
+                    step: Some(at.step.clone()),
+                    message: format!("output `{key}` is not in `produces`; dropped"),
+                });
+            }
+        }
+        self.emit(EventKind::StepSucceeded {
+            at: at.clone(),
+            outputs: outputs.clone(),
+            score: result.score,
+            approved: result.approved,
+        });
+        let is_map_element = self.units[unit].element.is_some();
+        if is_map_element {
+            self.units[unit].outputs = outputs;
+        } else {
+            for (key, value) in outputs {
+                self.write(&at.step, &key, value);
+            }
+        }
+        self.units[unit].state = UnitState::Done(BranchResult::Succeeded {
+            approved: result.approved,
+            score: result.score,
+        });
+        self.unit_final(unit, NodeEnd::StepSucceeded, None);
+    }
+
+    pub(super) fn failed(
+        &mut self,
+        unit: UnitId,
+        at: AttemptRef,
+        error: String,
+        timed_out: bool,
+        may_retry: bool,
+    ) {
+        let valid = self.valid.clone();
+        let step = &valid.workflow().steps[self.units[unit].step];
+        let retry = step.effective_retry(valid.workflow().defaults.as_ref());
+        let attempt = self.units[unit].attempt;
+        if may_retry && attempt < retry.max_attempts() && self.stopping.is_none() {
+            let base = retry.base_delay_ms(attempt) as f64;
+            let jittered = if retry.jitter.unwrap_or(false) {
+                base * (1.0 + 0.25 * self.rng.next_signed())
+            } else {
+                base
+            };
+            let delay_ms = (jittered * self.scale_for(self.units[unit].step))
+                .round()
+                .max(0.0) as u64;
+            self.emit(EventKind::AttemptFailed {
+                at: at.clone(),
+                error,
+                timed_out,
+            });
+            self.emit(EventKind::StepRetrying {
+                at,
+                next_attempt: attempt + 1,
+                delay_ms,
+            });
+            self.units[unit].state = UnitState::WaitingRetry;
+            self.timers += 1;
+            self.effects.push(Effect::Timer { unit, delay_ms });
+            return;
+        }
+        if timed_out {
+            self.emit(EventKind::StepTimedOut { at, error });
+        } else {
+            self.emit(EventKind::StepFailed { at, error });
+        }
+        self.units[unit].state = UnitState::Done(BranchResult::Failed);
+        let step_id = self.valid.workflow().steps[self.units[unit].step]
+            .id
+            .clone();
+        self.unit_final(
+            unit,
+            NodeEnd::StepFailed,
+            Some((RunStatus::Failed, format!("step `{step_id}` failed"))),
+        );
+    }
+
+    pub(super) fn timer_fired(&mut self, unit: UnitId) {
+        if self.units[unit].state != UnitState::WaitingRetry {
+            return;
+        }
+        self.timers -= 1;
+        if self.stopping.is_some() {
+            self.cancel_unit(unit);
+            return;
+        }
+        self.units[unit].attempt += 1;
+        self.enqueue(unit);
+    }
+
+    pub(super) fn new_unit(
+        &mut self,
+        node: NodeIx,
+        step: usize,
+        group: Option<usize>,
+        element: Option<(u32, Value)>,
+    ) -> UnitId {
+        self.units.push(Unit {
+            node,
+            step,
+            group,
+            element,
+            attempt: 1,
+            state: UnitState::Queued,
+            cancelling: false,
+            reused: false,
+            outputs: JsonMap::new(),
+        });
+        self.units.len() - 1
+    }
+
+    pub(super) fn enqueue(&mut self, unit: UnitId) {
+        if self.units[unit].attempt == 1 && self.prior_of(unit).is_some() {
+            // Counted as running until applied, so the run cannot finish first.
+            self.units[unit].state = UnitState::Running;
+            self.units[unit].reused = true;
+            self.running += 1;
+            self.reuse.push_back(unit);
+            return;
+        }
+        self.units[unit].state = UnitState::Queued;
+        match self.units[unit].group.and_then(|g| self.groups[g].as_mut().map(|run| (g, run))) {
+            Some((g, run)) => {
+                run.pending.push_back(unit);
+                if !run.in_queue {
+                    run.in_queue = true;
+                    self.queue.push_back(Entry::Group(g));
+                }
+            }
+            None => self.queue.push_back(Entry::Unit(unit)),
+        }
+        let at = self.attempt_ref(unit);
+        self.emit(EventKind::StepQueued { at });
+    }
+
+    pub(super) fn fits(&self, unit: UnitId) -> bool {
+        let u = &self.units[unit];
+        self.needs[u.step]
+            .iter()
+            .all(|&(r, amount)| self.free[r] >= amount)
+            && u.group.is_none_or(|g| {
+                self.groups[g]
+                    .as_ref()
+                    .is_some_and(|run| run.running < run.max)
+            })
+    }
+
+    /// Starts queued units in the order they became ready, letting a unit
+    /// that fits overtake one waiting for a scarce resource.
+    pub(super) fn start_what_fits(&mut self) {
+        if self.stopping.is_some() {
+            return;
+        }
+        let mut i = 0;
+        // Every unit holds at least one `concurrency`: nothing fits without it.
+        while i < self.queue.len() && self.free[0] > 0 {
+            match self.queue[i] {
+                Entry::Unit(unit) => {
+                    if self.units[unit].state != UnitState::Queued {
+                        self.queue.remove(i);
+                    } else if self.fits(unit) {
+                        self.queue.remove(i);
+                        self.launch(unit);
+                    } else {
+                        i += 1;
+                    }
+                }
+                Entry::Group(g) => {
+                    self.start_group_units(g);
+                    let run = self.groups[g].as_mut().expect("queued groups are running");
+                    if run.pending.is_empty() {
+                        run.in_queue = false;
+                        self.queue.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts a group's pending units while the group and the limits allow.
+    /// Branches may need different resources, so one that does not fit is
+    /// passed over; map elements all need the same, so the first that does
+    /// not fit ends the scan.
+    fn start_group_units(&mut self, g: usize) {
+        let is_map = self.valid.workflow().groups[g].for_each.is_some();
+        let mut j = 0;
+        loop {
+            let Some(run) = self.groups[g].as_ref() else { return };
+            if run.running >= run.max || self.free[0] <= 0 || j >= run.pending.len() {
+                return;
+            }
+            let unit = run.pending[j];
+            if self.units[unit].state != UnitState::Queued {
+                self.groups[g].as_mut().expect("running").pending.remove(j);
+            } else if self.fits(unit) {
+                self.groups[g].as_mut().expect("running").pending.remove(j);
+                self.launch(unit);
+            } else if is_map {
+                return;
+            } else {
+                j += 1;
+            }
+        }
+    }
+
+    pub(super) fn launch(&mut self, unit: UnitId) {
+        let step_index = self.units[unit].step;
+        for &(r, amount) in &self.needs[step_index] {
+            self.free[r] -= amount;
+        }
+        if let Some(run) = self.units[unit].group.and_then(|g| self.groups[g].as_mut()) {
+            run.running += 1;
+        }
+        self.running += 1;
+        self.units[unit].state = UnitState::Running;
+        let valid = self.valid.clone();
+        let wf = valid.workflow();
+        let step = &wf.steps[step_index];
+        let inputs: JsonMap = step
+            .requires
+            .iter()
+            .filter_map(|k| self.context.get(k).map(|v| (k.clone(), v.clone())))
+            .collect();
+        let timeout_ms = step
+            .effective_timeout_s(wf.defaults.as_ref())
+            .map(|s| (s * 1000.0 * self.scale_for(step_index)).round().max(1.0) as u64);
+        let at = self.attempt_ref(unit);
+        self.emit(EventKind::StepStarted { at: at.clone() });
+        self.effects.push(Effect::Start(StartAttempt {
+            unit,
+            step: step_index,
+            attempt: at.attempt,
+            inputs,
+            element: self.units[unit].element.clone(),
+            timeout_ms,
+        }));
+    }
+
+    pub(super) fn release(&mut self, unit: UnitId) {
+        let step_index = self.units[unit].step;
+        for &(r, amount) in &self.needs[step_index] {
+            self.free[r] += amount;
+        }
+        if let Some(run) = self.units[unit].group.and_then(|g| self.groups[g].as_mut()) {
+            run.running -= 1;
+        }
+    }
+
+    /// Stops a unit that has not finished: a queued or retry-waiting unit is
+    /// cancelled at once, a running one is asked to stop (and reports back).
+    pub(super) fn cancel_unit(&mut self, unit: UnitId) {
+        match self.units[unit].state {
+            UnitState::Queued | UnitState::WaitingRetry => {
+                if self.units[unit].state == UnitState::WaitingRetry {
+                    self.timers -= 1;
+                }
+                self.units[unit].state = UnitState::Done(BranchResult::Failed);
+                let at = self.attempt_ref(unit);
+                self.emit(EventKind::StepCancelled {
+                    step: at.step,
+                    element: at.element,
+                    attempt: None,
+                });
+            }
+            UnitState::Running if !self.units[unit].cancelling => {
+                self.units[unit].cancelling = true;
+                self.effects.push(Effect::Cancel { unit });
+            }
+            _ => {}
+        }
+    }
+
+    fn prior_of(&self, unit: UnitId) -> Option<&PriorResult> {
+        let u = &self.units[unit];
+        let key = (
+            self.valid.workflow().steps[u.step].id.clone(),
+            u.element.as_ref().map(|e| e.0),
+        );
+        self.prior.results.get(&key)
+    }
+
+    /// Completes a unit with its result from an earlier run, replaying the
+    /// same events a live completion would produce.
+    pub(super) fn apply_prior(&mut self, unit: UnitId) {
+        let Some(prior) = self.prior_of(unit).cloned() else {
+            return;
+        };
+        let attempts = match &prior {
+            PriorResult::Succeeded { attempts, .. }
+            | PriorResult::Failed { attempts, .. }
+            | PriorResult::Blocked { attempts, .. } => (*attempts).max(1),
+            PriorResult::Interrupted { attempt } => (*attempt).max(1),
+        };
+        self.units[unit].attempt = attempts;
+        let at = self.attempt_ref(unit);
+        self.emit(EventKind::StepReused {
+            at: at.clone(),
+            from_run: self.prior.from_run.clone(),
+        });
+        match prior {
+            PriorResult::Succeeded { result, .. } => {
+                self.attempt_finished(unit, attempts, AttemptOutcome::Succeeded(result))
+            }
+            PriorResult::Blocked { error, .. } => {
+                let result = AgentResult {
+                    blocked: true,
+                    errors: vec![Value::from(error)],
+                    ..AgentResult::default()
+                };
+                self.attempt_finished(unit, attempts, AttemptOutcome::Succeeded(result))
+            }
+            PriorResult::Failed {
+                error, timed_out, ..
+            } => {
+                self.running -= 1;
+                self.failed(unit, at, error, timed_out, false);
+            }
+            PriorResult::Interrupted { .. } => {
+                self.running -= 1;
+                self.emit(EventKind::StepInterrupted { at });
+                self.units[unit].state = UnitState::Done(BranchResult::Failed);
+                // Skipped by the user's choice: what depends on it is skipped, the run goes on.
+                self.unit_final(unit, NodeEnd::NotRun, None);
+            }
+        }
+    }
+}
