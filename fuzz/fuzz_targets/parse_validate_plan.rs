@@ -4,13 +4,10 @@
 //! documented `80.0` → `80` for integral floats), and be a fixpoint of the
 //! writer.
 //!
-//! Known engine bug, tolerated here so the fuzzer can look past it: without
-//! serde_json's `float_roundtrip` feature, parsing is not correctly rounded
-//! (`3.5e50` reads as `3.4999999999999996e50`), so a float can drift in its
-//! last bits on every load→save. With [`TOLERATE_FLOAT_DRIFT`], floats compare
-//! within a few ulps and the byte-level fixpoint is only asserted when the
-//! model survived exactly. Pinned by `hostile::floats_survive_load_save`;
-//! set this to `false` once the workspace enables `float_roundtrip`.
+//! Floats must survive exactly: the workspace builds serde_json with
+//! `float_roundtrip` (this target found the drift without it; pinned by
+//! `hostile::floats_survive_load_save`). [`TOLERATE_FLOAT_DRIFT`] stays as a
+//! switch for bisecting old revisions.
 #![no_main]
 
 use braid_engine::canonical::workflow_to_string;
@@ -20,7 +17,7 @@ use braid_engine::{Validation, load};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
-const TOLERATE_FLOAT_DRIFT: bool = true;
+const TOLERATE_FLOAT_DRIFT: bool = false;
 
 fuzz_target!(|data: &[u8]| {
     let Validation::Valid(valid) = load(data) else {

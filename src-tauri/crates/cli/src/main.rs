@@ -10,6 +10,8 @@ mod commands;
 mod exit;
 mod output;
 mod progress;
+mod runner;
+mod store_access;
 mod summary_table;
 
 use std::path::PathBuf;
@@ -24,6 +26,10 @@ use clap::{Parser, Subcommand};
     about = "Design, check and run Braid workflows from the command line"
 )]
 struct Cli {
+    /// The run store: a SQLite file (default: $BRAID_DB, else braid.db in
+    /// the platform data folder, ~/.local/share/braid/ on Linux).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,10 +64,77 @@ enum Command {
         time_scale: f64,
         #[arg(long)]
         json: bool,
-        /// Store location. Accepted for forward compatibility and currently
-        /// ignored: runs are not stored yet.
-        #[arg(long, value_name = "PATH")]
-        db: Option<PathBuf>,
+    },
+    /// Run history, newest first; `--prune` deletes old runs.
+    Runs {
+        #[arg(long, value_name = "ID")]
+        workflow: Option<String>,
+        /// Only runs with this status (running, succeeded, failed, interrupted, …).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+        /// Delete runs: keep the newest N (`--keep`) and/or drop those older than DAYS.
+        #[arg(long)]
+        prune: bool,
+        #[arg(long, value_name = "N", requires = "prune")]
+        keep: Option<usize>,
+        #[arg(long, value_name = "DAYS", requires = "prune")]
+        older_than: Option<u64>,
+    },
+    /// One run: steps, attempts, groups, context writes (and events, with --json).
+    Show {
+        run_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a run in progress, from any process; waits until it has stopped.
+    Cancel {
+        run_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue an interrupted or failed run from its last good state.
+    Resume {
+        run_id: String,
+        /// Run again the non-idempotent steps that were mid-attempt when the run died.
+        #[arg(long, conflicts_with = "skip_interrupted")]
+        retry_interrupted: bool,
+        /// Skip them (and what depends on them) instead.
+        #[arg(long)]
+        skip_interrupted: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new run reusing the stored results upstream of STEP, running STEP and what follows.
+    Rerun {
+        run_id: String,
+        #[arg(long, value_name = "STEP")]
+        from: String,
+        /// An edited workflow: results are reused only where definitions are unchanged.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[arg(long, value_name = "F")]
+        time_scale: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Analytics: critical path, bottlenecks, priced recommendations (one run),
+    /// or trends across the last N runs of a workflow.
+    Report {
+        #[arg(required_unless_present = "workflow", conflicts_with = "workflow")]
+        run_id: Option<String>,
+        #[arg(long, value_name = "ID")]
+        workflow: Option<String>,
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        last: usize,
+        #[arg(long, value_enum, default_value = "text")]
+        format: commands::report::Format,
+        /// Write the report to FILE instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Rewrite workflow (and `.layout.json`) files in canonical form.
     Fmt {
@@ -73,7 +146,19 @@ enum Command {
     },
 }
 
+/// Diagnostics logs (tracing) go to stderr, off unless `BRAID_LOG` asks,
+/// e.g. `BRAID_LOG=braid_engine=debug`: stderr belongs to progress.
+fn install_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BRAID_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 fn main() -> ExitCode {
+    install_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -86,21 +171,83 @@ fn main() -> ExitCode {
             };
         }
     };
+    let db = cli.db.as_deref();
     let code = match cli.command {
         Command::Validate { files, json } => commands::validate::run(&files, json),
-        Command::Plan { file, json } => commands::plan::run(&file, json),
+        Command::Plan { file, json } => commands::plan::run(&file, json, db),
         Command::Fmt { files, check } => commands::fmt::run(&files, check),
         Command::Run {
             file,
             inputs,
             time_scale,
             json,
-            db: _,
         } => commands::run::run_command(commands::run::RunArgs {
             file: &file,
             inputs: &inputs,
             time_scale,
             json,
+            db,
+        }),
+        Command::Runs {
+            workflow,
+            status,
+            limit,
+            json,
+            prune,
+            keep,
+            older_than,
+        } => commands::runs::run(commands::runs::RunsArgs {
+            workflow: workflow.as_deref(),
+            status: status.as_deref(),
+            limit,
+            json,
+            prune,
+            keep,
+            older_than,
+            db,
+        }),
+        Command::Show { run_id, json } => commands::show::run(&run_id, json, db),
+        Command::Report {
+            run_id,
+            workflow,
+            last,
+            format,
+            output,
+        } => commands::report::run(commands::report::ReportArgs {
+            run_id: run_id.as_deref(),
+            workflow: workflow.as_deref(),
+            last,
+            format,
+            output: output.as_deref(),
+            db,
+        }),
+        Command::Cancel { run_id, json } => commands::cancel::run(&run_id, json, db),
+        Command::Resume {
+            run_id,
+            retry_interrupted,
+            skip_interrupted,
+            json,
+        } => {
+            let choice = match (retry_interrupted, skip_interrupted) {
+                (true, _) => commands::resume::Interrupted::Retry,
+                (_, true) => commands::resume::Interrupted::Skip,
+                _ => commands::resume::Interrupted::Refuse,
+            };
+            commands::resume::run(&run_id, choice, json, db)
+        }
+        Command::Rerun {
+            run_id,
+            from,
+            file,
+            time_scale,
+            json,
+        } => commands::rerun::run(commands::rerun::RerunArgs {
+            run_id: &run_id,
+            from: &from,
+            file: file.as_deref(),
+            time_scale,
+            json,
+            db,
         }),
     };
     code.into()

@@ -15,6 +15,11 @@ pub fn error_line(message: &str) {
     anstream::eprintln!("{ERROR}error{ERROR:#}: {message}");
 }
 
+/// An informational line on stderr (`note: …`).
+pub fn note(message: &str) {
+    anstream::eprintln!("{DIM}note{DIM:#}: {message}");
+}
+
 pub fn diagnostic(file: &Path, d: &Diagnostic) {
     let (style, label) = match d.severity {
         Severity::Error => (ERROR, "error"),

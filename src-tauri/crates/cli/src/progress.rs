@@ -25,14 +25,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts drawing; `quiet` draws nothing (for `--json` runs piped to tools
-    /// the progress still goes to stderr, so only when asked).
-    pub fn start(
-        valid: Arc<ValidWorkflow>,
-        events: UnboundedReceiver<EventBatch>,
-        quiet: bool,
-    ) -> Self {
-        let _ = quiet;
+    /// Starts drawing on stderr (stdout stays for results, `--json` included).
+    pub fn start(valid: Arc<ValidWorkflow>, events: UnboundedReceiver<EventBatch>) -> Self {
         let terminal = std::io::stderr().is_terminal();
         let task = tokio::spawn(async move {
             if terminal {

@@ -121,6 +121,11 @@ pub enum EventKind {
         workflow_id: String,
         inputs: JsonMap,
         time_scale: f64,
+        /// Capacity of `limits.concurrency` this run had (the workflow's, or
+        /// the machine's CPU count): analytics needs it to judge efficiency
+        /// on another machine. 0 in runs recorded before it was kept.
+        #[serde(default)]
+        concurrency: u32,
     },
     /// An interrupted or failed run continues (same run id; `braid resume`).
     RunResumed {

@@ -16,10 +16,14 @@ const BUSY_RETRIES: u32 = 24;
 
 /// The migrations, in order: migration *n* (1-based) takes the schema from
 /// `user_version` n−1 to n. Append only; never edit one that has shipped.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_initial", include_str!("migrations/0001_initial.sql")),
+    (
+        "0002_workflow_path",
+        include_str!("migrations/0002_workflow_path.sql"),
+    ),
+    ("0003_digests", include_str!("migrations/0003_digests.sql")),
+];
 
 /// The schema version this build writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -80,9 +84,8 @@ pub(crate) fn connect(path: &Path) -> Result<Connection> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // Switching to WAL needs a moment of exclusive access; another process
     // opening the same new file at the same time makes it wait (or retry).
-    let mode: String = retry(|| {
-        Ok(conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?)
-    })?;
+    let mode: String =
+        retry(|| Ok(conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?))?;
     if !mode.eq_ignore_ascii_case("wal") {
         // An in-memory or otherwise special database: carry on in its mode.
         eprintln!("braid-store: journal mode is {mode}, not WAL");

@@ -13,7 +13,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("store {path}: schema version {found} is newer than this braid understands ({supported}); use a newer braid or another --db")]
+    #[error(
+        "store {path}: schema version {found} is newer than this braid understands ({supported}); use a newer braid or another --db"
+    )]
     NewerSchema {
         path: PathBuf,
         found: i64,

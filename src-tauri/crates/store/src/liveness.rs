@@ -86,7 +86,11 @@ pub fn is_alive(pid: u32, marker: Option<&str>) -> bool {
 
 /// Whether a process group still has members.
 pub fn group_exists(pgid: i32) -> bool {
-    pgid > 1 && matches!(killpg(Pid::from_raw(pgid), None), Ok(()) | Err(Errno::EPERM))
+    pgid > 1
+        && matches!(
+            killpg(Pid::from_raw(pgid), None),
+            Ok(()) | Err(Errno::EPERM)
+        )
 }
 
 /// Kills the process group an attempt ran in, if it is still there and is

@@ -28,6 +28,10 @@ pub struct RunInfo {
     /// sha256 of the workflow file as run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow_hash: Option<String>,
+    /// The workflow file's absolute path when the run started (agents'
+    /// relative paths resolve against its folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub inputs: JsonMap,
@@ -79,6 +83,9 @@ pub struct NewRun<'a> {
     pub workflow_name: Option<&'a str>,
     /// The file as run, byte for byte (hashed with sha256, deduplicated).
     pub workflow_source: &'a [u8],
+    /// Where that file is; stored absolute (resolved against the current
+    /// folder) for `resume` and `rerun`.
+    pub workflow_path: Option<&'a std::path::Path>,
     pub inputs: &'a JsonMap,
     pub time_scale: f64,
     /// The run this one was started from (sub-workflows).

@@ -1,13 +1,26 @@
 //! One module per subcommand: read the arguments, call the engine, print.
 
+pub mod cancel;
 pub mod fmt;
 pub mod plan;
+mod prior;
+pub mod report;
+pub mod rerun;
+pub mod resume;
 pub mod run;
+pub mod runs;
+pub mod show;
 pub mod validate;
 
 use std::path::Path;
 
+use braid_engine::events::RunStatus;
+use braid_engine::model::Workflow;
+use braid_engine::run::summary::RunSummary;
 use braid_engine::{Validation, load};
+use serde_json::Value;
+
+use crate::{exit, output, summary_table};
 
 /// A workflow file read and validated, or the reason it could not be read.
 pub enum Loaded {
@@ -41,4 +54,48 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
         return Ok(prefix);
     }
     std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))
+}
+
+/// Prints a finished run (table, or `--json` with optional extra keys) and
+/// returns the exit status: 0 only when it succeeded.
+pub fn report_run(
+    workflow: &Workflow,
+    result: Result<RunSummary, String>,
+    json: bool,
+    extra: Option<(&str, Value)>,
+) -> u8 {
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(message) => {
+            output::error_line(&message);
+            return exit::USAGE;
+        }
+    };
+    if json {
+        let mut value = serde_json::to_value(&summary).expect("summaries serialise");
+        if let (Some((key, extra)), Value::Object(map)) = (extra, &mut value) {
+            map.insert(key.to_string(), extra);
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("JSON values serialise")
+        );
+    } else {
+        println!("{}", summary_table::render(workflow, &summary));
+    }
+    if summary.status == RunStatus::Succeeded {
+        exit::SUCCESS
+    } else {
+        output::error_line(&format!(
+            "run {} ended {}{}",
+            summary.run_id,
+            summary.status.as_str(),
+            summary
+                .error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ));
+        exit::FAILURE
+    }
 }

@@ -11,7 +11,7 @@ use comfy_table::{Cell, CellAlignment, Table};
 use super::{Loaded, load_file};
 use crate::{exit, output};
 
-pub fn run(file: &Path, json: bool) -> u8 {
+pub fn run(file: &Path, json: bool, db: Option<&Path>) -> u8 {
     let valid = match load_file(file) {
         Loaded::Unreadable(message) => {
             output::error_line(&message);
@@ -29,7 +29,16 @@ pub fn run(file: &Path, json: bool) -> u8 {
     for d in valid.warnings() {
         output::diagnostic(file, d);
     }
-    let plan = plan(&valid, &PlanOptions::default());
+    // Run history, when there is a store: medians of recent successful attempts.
+    let store = crate::store_access::open_existing(db);
+    let options = match &store {
+        Some(store) => PlanOptions {
+            history: store.as_ref(),
+            ..PlanOptions::default()
+        },
+        None => PlanOptions::default(),
+    };
+    let plan = plan(&valid, &options);
     if json {
         println!(
             "{}",

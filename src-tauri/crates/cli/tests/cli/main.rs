@@ -1,6 +1,7 @@
 //! End-to-end tests of the `braid` binary: real process, real files, exit
 //! codes and stdout/stderr exactly as `shared/spec/cli.md` describes.
 
+mod crash;
 mod plan;
 mod run;
 mod validate;

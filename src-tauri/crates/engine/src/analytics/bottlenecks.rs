@@ -1,6 +1,8 @@
 //! Finding what slowed a run down. Every bottleneck carries the wall time it
-//! cost (`impact_ms`: what the run would have saved without it, after the
-//! slack the step had) and a severity; the list is sorted by impact.
+//! cost (`impact_ms`: how much shorter the executed DAG's longest path gets
+//! with the step shortened by the excess — zero off the critical path, and
+//! never more than the next-longest path allows) and a severity; the list
+//! is sorted by impact.
 
 use std::collections::HashMap;
 
@@ -24,7 +26,12 @@ pub fn severity_of(impact: u64, wall: u64) -> Severity {
     }
 }
 
-fn bottleneck(kind: BottleneckKind, node: Option<&str>, impact: u64, severity: Severity) -> Bottleneck {
+fn bottleneck(
+    kind: BottleneckKind,
+    node: Option<&str>,
+    impact: u64,
+    severity: Severity,
+) -> Bottleneck {
     Bottleneck {
         kind,
         node: node.map(str::to_string),
@@ -39,7 +46,7 @@ fn bottleneck(kind: BottleneckKind, node: Option<&str>, impact: u64, severity: S
     }
 }
 
-pub fn find(facts: &Facts, history: &[RunDigest]) -> Vec<Bottleneck> {
+pub fn find(facts: &Facts, history: &[&RunDigest]) -> Vec<Bottleneck> {
     let mut out = Vec::new();
     slow_steps(facts, &mut out);
     fan_in(facts, &mut out);
@@ -72,6 +79,20 @@ fn fmt(ms: u64) -> String {
     super::render::fmt_ms(ms)
 }
 
+/// How much of an excess the run paid for: "all of it delayed the run", …
+fn cost(impact: u64, excess: u64, had: &str) -> String {
+    if impact == 0 {
+        "it was off the critical path, so the run did not wait for it".to_string()
+    } else if impact >= excess {
+        format!("the run would have ended {} sooner {had}", fmt(impact))
+    } else {
+        format!(
+            "the run would have ended {} sooner {had} (another path then becomes the longest)",
+            fmt(impact)
+        )
+    }
+}
+
 /// Over 1.5× the run's mean step duration (`high` over 2×).
 fn slow_steps(facts: &Facts, out: &mut Vec<Bottleneck>) {
     let wf = facts.valid.workflow();
@@ -96,9 +117,8 @@ fn slow_steps(facts: &Facts, out: &mut Vec<Bottleneck>) {
         if ratio <= 1.5 {
             continue;
         }
-        let slack = facts.slack[s].unwrap_or(0);
         let excess = (m.duration_ms as f64 - mean).round() as u64;
-        let impact = excess.saturating_sub(slack);
+        let impact = facts.step_gain(s, excess);
         let severity = if ratio > 2.0 {
             Severity::High
         } else {
@@ -107,23 +127,13 @@ fn slow_steps(facts: &Facts, out: &mut Vec<Bottleneck>) {
         let id = &wf.steps[s].id;
         let mut b = bottleneck(BottleneckKind::SlowStep, Some(id), impact, severity);
         b.ratio = Some(stats::round(ratio, 2));
-        b.message = if impact > 0 {
-            format!(
-                "`{id}` took {} — {:.1}× the run's mean step time ({}); {} of it delayed the run",
-                fmt(m.duration_ms),
-                ratio,
-                fmt(mean.round() as u64),
-                fmt(impact)
-            )
-        } else {
-            format!(
-                "`{id}` took {} — {:.1}× the run's mean step time ({}) — but had {} of slack, so it did not delay the run",
-                fmt(m.duration_ms),
-                ratio,
-                fmt(mean.round() as u64),
-                fmt(slack)
-            )
-        };
+        b.message = format!(
+            "`{id}` took {} — {:.1}× the run's mean step time ({}); {}",
+            fmt(m.duration_ms),
+            ratio,
+            fmt(mean.round() as u64),
+            cost(impact, excess, "at the mean")
+        );
         out.push(b);
     }
 }
@@ -159,8 +169,7 @@ fn fan_in(facts: &Facts, out: &mut Vec<Bottleneck>) {
         let (last_end, s, exec) = ends[0];
         let runner_up = ends[1].0;
         let gap = last_end.saturating_sub(runner_up);
-        let group_slack = facts.critical.slack_of(node).unwrap_or(0);
-        let impact = gap.saturating_sub(group_slack);
+        let impact = facts.critical.gain(facts.valid, node, gap);
         // Ignore scheduling noise: a real laggard holds its group a while.
         if gap == 0 || gap * 10 < span.elapsed_ms() || impact * 50 < wall {
             continue;
@@ -186,7 +195,9 @@ fn fan_in(facts: &Facts, out: &mut Vec<Bottleneck>) {
             "{who}{optional} finished {} after every other branch of `{}`; the group waited for it{}",
             fmt(gap),
             group.id,
-            if impact < gap {
+            if impact == 0 {
+                ", but another path was longer, so the run did not wait".to_string()
+            } else if impact < gap {
                 format!(", costing the run {}", fmt(impact))
             } else {
                 String::new()
@@ -273,19 +284,17 @@ fn queueing(facts: &Facts, out: &mut Vec<Bottleneck>) {
         else {
             continue;
         };
-        // The part of the wait the run felt.
-        let effective = match facts.node_of_step(s) {
-            Some(node) if matches!(facts.valid.graph().graph[node], NodeRef::Group(_)) => {
-                if m.elements > 1 {
-                    facts.critical.spans[node.index()].map_or(0, |sp| sp.queued_ms)
-                } else {
-                    m.queued_ms
-                }
+        // What the run would have saved without the wait.
+        let impact = match facts.node_of_step(s) {
+            Some(node)
+                if m.elements > 1
+                    && matches!(facts.valid.graph().graph[node], NodeRef::Group(_)) =>
+            {
+                let queued = facts.critical.spans[node.index()].map_or(0, |sp| sp.queued_ms);
+                facts.critical.gain(facts.valid, node, queued)
             }
-            _ => m.queued_ms,
+            _ => facts.step_gain(s, m.queued_ms),
         };
-        let slack = facts.slack[s].unwrap_or(0);
-        let impact = effective.saturating_sub(slack);
         let id = &wf.steps[s].id;
         let mut b = bottleneck(
             BottleneckKind::Queueing,
@@ -303,7 +312,7 @@ fn queueing(facts: &Facts, out: &mut Vec<Bottleneck>) {
             if impact > 0 {
                 format!("; the run ended {} later for it", fmt(impact))
             } else {
-                " but had slack to spare".to_string()
+                "; another path was longer, so the run did not wait".to_string()
             }
         );
         b.limit = Some(limit);
@@ -311,7 +320,7 @@ fn queueing(facts: &Facts, out: &mut Vec<Bottleneck>) {
     }
 }
 
-fn retries(facts: &Facts, history: &[RunDigest], out: &mut Vec<Bottleneck>) {
+fn retries(facts: &Facts, history: &[&RunDigest], out: &mut Vec<Bottleneck>) {
     let wf = facts.valid.workflow();
     let wall = facts.wall();
     for (s, m) in facts.measures.iter().enumerate() {
@@ -319,8 +328,7 @@ fn retries(facts: &Facts, history: &[RunDigest], out: &mut Vec<Bottleneck>) {
             continue;
         }
         let id = &wf.steps[s].id;
-        let slack = facts.slack[s].unwrap_or(0);
-        let impact = m.retry_ms.saturating_sub(slack);
+        let impact = facts.step_gain(s, m.retry_ms);
         let earlier: Vec<&super::report::StepDigest> = history
             .iter()
             .filter(|d| d.run_id != facts.timeline.run_id)
@@ -341,15 +349,11 @@ fn retries(facts: &Facts, history: &[RunDigest], out: &mut Vec<Bottleneck>) {
         );
         let extra = m.attempts as usize - m.elements.min(m.attempts as usize);
         b.message = format!(
-            "`{id}` needed {} more attempt{}; failed attempts and backoff took {}{}{}",
+            "`{id}` needed {} more attempt{}; failed attempts and backoff took {}: {}{}",
             extra,
             if extra == 1 { "" } else { "s" },
             fmt(m.retry_ms),
-            if impact > 0 {
-                format!(", {} of it on the run's time", fmt(impact))
-            } else {
-                String::new()
-            },
+            cost(impact, m.retry_ms, "without them"),
             match rate {
                 Some(r) => format!(
                     "; it retried in {:.0} % of {} earlier runs",
@@ -396,7 +400,7 @@ fn overhead(facts: &Facts, out: &mut Vec<Bottleneck>) {
 /// Minimum number of earlier runs before a p95 means anything.
 pub const MIN_HISTORY: usize = 5;
 
-fn regressions(facts: &Facts, history: &[RunDigest], out: &mut Vec<Bottleneck>) {
+fn regressions(facts: &Facts, history: &[&RunDigest], out: &mut Vec<Bottleneck>) {
     let wf = facts.valid.workflow();
     let wall = facts.wall();
     if history.len() < MIN_HISTORY {
@@ -431,8 +435,7 @@ fn regressions(facts: &Facts, history: &[RunDigest], out: &mut Vec<Bottleneck>) 
         if m.duration_ms * 10 <= p95 * 11 || excess * 100 < wall {
             continue;
         }
-        let slack = facts.slack[s].unwrap_or(0);
-        let impact = excess.saturating_sub(slack);
+        let impact = facts.step_gain(s, excess);
         let id = &wf.steps[s].id;
         let mut b = bottleneck(
             BottleneckKind::Regression,
@@ -441,13 +444,17 @@ fn regressions(facts: &Facts, history: &[RunDigest], out: &mut Vec<Bottleneck>) 
             severity_of(impact, wall).max(Severity::Low),
         );
         b.p95_ms = Some(p95);
-        b.ratio = Some(stats::round(stats::ratio(m.duration_ms as f64, p95 as f64), 2));
+        b.ratio = Some(stats::round(
+            stats::ratio(m.duration_ms as f64, p95 as f64),
+            2,
+        ));
         b.message = format!(
-            "`{id}` took {}, {} over its p95 of {} across {} earlier runs",
+            "`{id}` took {}, {} over its p95 of {} across {} earlier runs; {}",
             fmt(m.duration_ms),
             fmt(excess),
             fmt(p95),
-            earlier[s].len()
+            earlier[s].len(),
+            cost(impact, excess, "at its p95")
         );
         out.push(b);
     }

@@ -45,11 +45,48 @@ pub struct Critical {
     pub work_ms: u64,
     /// Σ queued along the path.
     pub queued_ms: u64,
+    /// Σ elapsed along the path (= work + queued).
+    pub longest_ms: u64,
     /// Per outer node: latest end that would not have delayed the run.
     pub latest_end: Vec<Option<u64>>,
 }
 
 impl Critical {
+    /// Longest elapsed path through the executed DAG, with one node's
+    /// elapsed time shortened by `reduce_ms`.
+    pub fn longest_with(&self, valid: &ValidWorkflow, node: Option<NodeIx>, reduce_ms: u64) -> u64 {
+        let mut best = vec![0u64; self.spans.len()];
+        let mut longest = 0;
+        for &n in valid.topo_order() {
+            let Some(span) = self.spans[n.index()] else {
+                continue;
+            };
+            let mut own = span.elapsed_ms();
+            if Some(n) == node {
+                own = own.saturating_sub(reduce_ms);
+            }
+            let from = valid
+                .incoming(n)
+                .filter(|(src, _)| self.spans[src.index()].is_some())
+                .map(|(src, _)| best[src.index()])
+                .max()
+                .unwrap_or(0);
+            best[n.index()] = own + from;
+            longest = longest.max(best[n.index()]);
+        }
+        longest
+    }
+
+    /// How much shorter the longest path gets when `node` takes `reduce_ms`
+    /// less: the wall time a delay of that node cost the run.
+    pub fn gain(&self, valid: &ValidWorkflow, node: NodeIx, reduce_ms: u64) -> u64 {
+        if reduce_ms == 0 || self.spans[node.index()].is_none() {
+            return 0;
+        }
+        self.longest_ms
+            .saturating_sub(self.longest_with(valid, Some(node), reduce_ms))
+    }
+
     pub fn slack_of(&self, node: NodeIx) -> Option<u64> {
         let span = self.spans[node.index()]?;
         Some(self.latest_end[node.index()]?.saturating_sub(span.end_ms))
@@ -210,6 +247,7 @@ pub fn analyse(valid: &ValidWorkflow, timeline: &Timeline, measures: &[StepMeasu
         path,
         work_ms,
         queued_ms,
+        longest_ms: end.map_or(0, |e| best[e.index()]),
         latest_end,
     }
 }

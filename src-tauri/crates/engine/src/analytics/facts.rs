@@ -92,6 +92,55 @@ impl<'v> Facts<'v> {
         self.valid.node(step.group.as_deref().unwrap_or(&step.id))
     }
 
+    /// Wall time the run would have saved had step `s` taken `reduce_ms`
+    /// less (on the executed DAG: only a step on or near the critical path
+    /// gains anything, and only until another path becomes the longest).
+    pub fn step_gain(&self, s: usize, reduce_ms: u64) -> u64 {
+        let wf = self.valid.workflow();
+        let Some(node) = self.node_of_step(s) else {
+            return 0;
+        };
+        let Some(group) = wf.steps[s].group.as_deref() else {
+            return self.critical.gain(self.valid, node, reduce_ms);
+        };
+        let Some(g) = wf.groups.iter().position(|x| x.id == group) else {
+            return 0;
+        };
+        if wf.groups[g].for_each.is_some() {
+            return self.critical.gain(self.valid, node, reduce_ms);
+        }
+        // The group ends with its deciding branch: its last finisher, or for
+        // `first` its first success. How much earlier would that be?
+        let run_end = self.wall();
+        let ends = |step: usize, cut: u64| -> Option<u64> {
+            let span = &self.timeline.steps[step];
+            let exec = span.execs.first().filter(|e| e.started())?;
+            if exec.status == crate::events::StepStatus::Cancelled {
+                return None;
+            }
+            Some(exec.finish_ms(run_end).saturating_sub(cut))
+        };
+        let first = wf.groups[g].aggregate.strategy == crate::model::Strategy::First;
+        let branches = &self.valid.graph().branches[g];
+        let decide = |cut_of: &dyn Fn(usize) -> u64| -> Option<u64> {
+            let it = branches.iter().filter_map(|&b| {
+                if first && self.timeline.steps[b].status != crate::events::StepStatus::Succeeded {
+                    return None;
+                }
+                ends(b, cut_of(b))
+            });
+            if first { it.min() } else { it.max() }
+        };
+        let (Some(before), Some(after)) = (
+            decide(&|_| 0),
+            decide(&|b| if b == s { reduce_ms } else { 0 }),
+        ) else {
+            return 0;
+        };
+        self.critical
+            .gain(self.valid, node, before.saturating_sub(after))
+    }
+
     pub fn step_index(&self, id: &str) -> Option<usize> {
         self.valid.workflow().steps.iter().position(|s| s.id == id)
     }

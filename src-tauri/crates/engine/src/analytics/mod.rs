@@ -28,13 +28,16 @@ mod stats;
 pub mod timeline;
 mod trends;
 
+#[cfg(test)]
+mod tests;
+
 use indexmap::IndexMap;
 
 pub use recommend::apply_edits;
 pub use report::{
     Bottleneck, BottleneckKind, CriticalPathReport, DurationTrend, Edit, GroupReport,
-    PathStability, Recommendation, RecommendationKind, RunDigest, RunReport, Severity,
-    StepDigest, StepReport, StepTrend, TrendReport,
+    PathStability, Recommendation, RecommendationKind, RunDigest, RunReport, Severity, StepDigest,
+    StepReport, StepTrend, TrendReport,
 };
 pub use trends::{analyze_workflow, digest};
 
@@ -75,16 +78,24 @@ pub fn analyze_run_with(
     history: &[RunDigest],
     options: &AnalyzeOptions,
 ) -> RunReport {
+    // The concurrency the run really had (recorded since RunStarted carries
+    // it), else the caller's guess, else this machine's CPU count.
+    let recorded = events.iter().find_map(|e| match e.kind {
+        crate::events::EventKind::RunStarted { concurrency, .. } if concurrency > 0 => {
+            Some(concurrency as usize)
+        }
+        _ => None,
+    });
     let default_concurrency = options
         .default_concurrency
+        .or(recorded)
         .unwrap_or_else(crate::plan::default_concurrency);
     let facts = Facts::new(valid, events, default_concurrency);
     let wf = valid.workflow();
     let wall = facts.wall();
-    let history: Vec<RunDigest> = history
+    let history: Vec<&RunDigest> = history
         .iter()
         .filter(|d| d.workflow_id == wf.id && d.run_id != facts.timeline.run_id)
-        .cloned()
         .collect();
 
     let bottlenecks = bottlenecks::find(&facts, &history);
@@ -215,8 +226,7 @@ impl RunReport {
                             .execs
                             .iter()
                             .map(|e| {
-                                (e.attempts.iter().filter(|a| a.start_ms.is_some()).count()
-                                    as u32)
+                                (e.attempts.iter().filter(|a| a.start_ms.is_some()).count() as u32)
                                     .saturating_sub(1)
                             })
                             .sum(),

@@ -76,6 +76,13 @@ pub struct WhatIf<'f, 'v> {
 /// Most what-ifs planned for one report (each is a validate + plan).
 const MAX_WHAT_IFS: usize = 64;
 
+/// What-ifs to price for a run of `units` units (steps plus map elements):
+/// planning is superlinear in units waiting at once (docs/performance.md),
+/// so big runs price fewer candidates, the likeliest first.
+fn what_if_budget(units: usize) -> usize {
+    (MAX_WHAT_IFS * 2000 / units.max(1)).clamp(4, MAX_WHAT_IFS)
+}
+
 impl<'f, 'v> WhatIf<'f, 'v> {
     pub fn new(facts: &'f Facts<'v>) -> Option<Self> {
         let original = facts.valid.workflow();
@@ -147,6 +154,8 @@ impl<'f, 'v> WhatIf<'f, 'v> {
 }
 
 struct Candidate {
+    /// Alternatives sharing a key (values of one limit) keep only the best.
+    key: Option<String>,
     kind: RecommendationKind,
     nodes: Vec<String>,
     edits: Vec<Edit>,
@@ -159,15 +168,17 @@ pub fn recommend(facts: &Facts, bottlenecks: &[Bottleneck]) -> (Option<u64>, Vec
         return (None, Vec::new());
     };
     let mut candidates = Vec::new();
-    parallelize(facts, &mut candidates);
     optional_laggards(facts, bottlenecks, &mut candidates);
     limits(facts, bottlenecks, &mut candidates);
     retrying(facts, &mut candidates);
     quorum_split(facts, &mut candidates);
+    parallelize(facts, &mut candidates);
 
     let baseline = what_if.baseline_ms;
+    let units: usize = facts.measures.iter().map(|m| m.elements.max(1)).sum();
     let mut out: Vec<Recommendation> = Vec::new();
-    for c in candidates.into_iter().take(MAX_WHAT_IFS) {
+    let mut keys: Vec<Option<String>> = Vec::new();
+    for c in candidates.into_iter().take(what_if_budget(units)) {
         let Some(predicted) = what_if.predict(&c.edits, &c.overrides) else {
             continue;
         };
@@ -176,6 +187,16 @@ pub fn recommend(facts: &Facts, bottlenecks: &[Bottleneck]) -> (Option<u64>, Vec
         if saves == 0 || saves * 100 < baseline {
             continue;
         }
+        if let Some(key) = &c.key {
+            if let Some(i) = keys.iter().position(|k| k.as_ref() == Some(key)) {
+                if out[i].saves_ms >= saves {
+                    continue;
+                }
+                out.remove(i);
+                keys.remove(i);
+            }
+        }
+        keys.push(c.key.clone());
         out.push(Recommendation {
             kind: c.kind,
             nodes: c.nodes,
@@ -274,7 +295,8 @@ fn parallelize(facts: &Facts, out: &mut Vec<Candidate>) {
         let (Some(a), Some(b)) = (valid.node(&edge.from), valid.node(&edge.to)) else {
             continue;
         };
-        let (NodeRef::Step(sa), NodeRef::Step(sb)) = (valid.graph().graph[a], valid.graph().graph[b])
+        let (NodeRef::Step(sa), NodeRef::Step(sb)) =
+            (valid.graph().graph[a], valid.graph().graph[b])
         else {
             continue;
         };
@@ -282,14 +304,19 @@ fn parallelize(facts: &Facts, out: &mut Vec<Candidate>) {
             continue;
         }
         let (step_a, step_b) = (&wf.steps[sa], &wf.steps[sb]);
-        if step_b.trigger() != Trigger::All || !facts.measures[sa].ran || !facts.measures[sb].ran
-        {
+        if step_b.trigger() != Trigger::All || !facts.measures[sa].ran || !facts.measures[sb].ran {
             continue;
         }
         let a_writes: HashSet<&str> = step_a.produces.iter().map(String::as_str).collect();
         let b_writes: HashSet<&str> = step_b.produces.iter().map(String::as_str).collect();
-        if step_b.requires.iter().any(|k| a_writes.contains(k.as_str()))
-            || step_a.requires.iter().any(|k| b_writes.contains(k.as_str()))
+        if step_b
+            .requires
+            .iter()
+            .any(|k| a_writes.contains(k.as_str()))
+            || step_a
+                .requires
+                .iter()
+                .any(|k| b_writes.contains(k.as_str()))
         {
             continue;
         }
@@ -323,6 +350,7 @@ fn parallelize(facts: &Facts, out: &mut Vec<Candidate>) {
         found.push((
             slack,
             Candidate {
+                key: None,
                 kind: RecommendationKind::Parallelize,
                 nodes: vec![step_a.id.clone(), step_b.id.clone()],
                 edits,
@@ -363,7 +391,10 @@ fn leave_group_edits(facts: &Facts, s: usize, g: usize) -> Vec<Edit> {
 /// out of the aggregation).
 fn optional_laggards(facts: &Facts, bottlenecks: &[Bottleneck], out: &mut Vec<Candidate>) {
     let wf = facts.valid.workflow();
-    for b in bottlenecks.iter().filter(|b| b.kind == BottleneckKind::FanIn) {
+    for b in bottlenecks
+        .iter()
+        .filter(|b| b.kind == BottleneckKind::FanIn)
+    {
         let (Some(id), Some(group_id)) = (&b.node, &b.group) else {
             continue;
         };
@@ -380,6 +411,7 @@ fn optional_laggards(facts: &Facts, bottlenecks: &[Bottleneck], out: &mut Vec<Ca
         let m = &facts.measures[s];
         let edits = leave_group_edits(facts, s, g);
         out.push(Candidate {
+            key: None,
             kind: RecommendationKind::NonBlocking,
             nodes: vec![step.id.clone(), group_id.clone()],
             message: format!(
@@ -425,6 +457,7 @@ fn optional_laggards(facts: &Facts, bottlenecks: &[Bottleneck], out: &mut Vec<Ca
         let mut overrides = HashMap::new();
         overrides.insert(step.id.clone(), cut.min(m.unit_ms));
         out.push(Candidate {
+            key: None,
             kind: RecommendationKind::Timeout,
             nodes: vec![step.id.clone()],
             message: format!(
@@ -454,9 +487,12 @@ fn peak_demand(facts: &Facts, limit: &str) -> i64 {
     for (s, step) in wf.steps.iter().enumerate() {
         let amount = match group {
             Some(g) => i64::from(step.group.as_deref() == Some(g)),
-            None if limit == "concurrency" => {
-                step.resources.get("concurrency").copied().unwrap_or(1).max(1)
-            }
+            None if limit == "concurrency" => step
+                .resources
+                .get("concurrency")
+                .copied()
+                .unwrap_or(1)
+                .max(1),
             None => step.resources.get(limit).copied().unwrap_or(0),
         };
         if amount == 0 {
@@ -481,34 +517,53 @@ fn peak_demand(facts: &Facts, limit: &str) -> i64 {
     peak
 }
 
-/// Raise a limit that made steps queue, to the run's peak demand for it.
+/// Values to try for a limit: from one above the current capacity up to
+/// the run's peak demand, at most six of them, evenly spread.
+fn limit_values(current: i64, peak: i64) -> Vec<i64> {
+    let (lo, hi) = (current + 1, peak.max(current + 1));
+    let span = hi - lo;
+    let mut values: Vec<i64> = (0..6).map(|i| lo + span * i / 5).collect();
+    values.dedup();
+    values
+}
+
+/// Raise a limit that made steps queue. Several values are priced (up to
+/// the run's peak demand) and the best kept: more is not always better,
+/// since a wider group can starve other steps of `concurrency`.
 fn limits(facts: &Facts, bottlenecks: &[Bottleneck], out: &mut Vec<Candidate>) {
     let wf = facts.valid.workflow();
     let mut seen = HashSet::new();
-    for b in bottlenecks.iter().filter(|b| b.kind == BottleneckKind::Queueing) {
+    for b in bottlenecks
+        .iter()
+        .filter(|b| b.kind == BottleneckKind::Queueing)
+    {
         let Some(limit) = &b.limit else { continue };
         if !seen.insert(limit.clone()) {
             continue;
         }
         let peak = peak_demand(facts, limit);
-        let waiting: Vec<String> = bottlenecks
+        let mut nodes: Vec<String> = bottlenecks
             .iter()
             .filter(|x| x.kind == BottleneckKind::Queueing && x.limit.as_ref() == Some(limit))
             .filter_map(|x| x.node.clone())
             .collect();
-        let (edit, current, what) = match limit.strip_suffix(".max_concurrency") {
+        nodes.dedup();
+        let waiting = nodes
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (current, what) = match limit.strip_suffix(".max_concurrency") {
             Some(g) => {
-                let current = wf
+                let Some(current) = wf
                     .groups
                     .iter()
                     .find(|x| x.id == g)
                     .and_then(|x| x.max_concurrency)
-                    .unwrap_or(i64::MAX);
+                else {
+                    continue;
+                };
                 (
-                    Edit::SetMaxConcurrency {
-                        group: g.to_string(),
-                        value: peak.max(current.saturating_add(1)),
-                    },
                     current,
                     format!("group `{g}`'s max_concurrency ({current})"),
                 )
@@ -524,38 +579,34 @@ fn limits(facts: &Facts, bottlenecks: &[Bottleneck], out: &mut Vec<Candidate>) {
                 } else {
                     ""
                 };
-                (
-                    Edit::SetLimit {
-                        resource: limit.clone(),
-                        value: peak.max(current + 1),
-                    },
-                    current,
-                    format!("limit `{limit}` ({current}{note})"),
-                )
+                (current, format!("limit `{limit}` ({current}{note})"))
             }
         };
-        if current == i64::MAX {
-            continue;
+        for value in limit_values(current, peak) {
+            let edit = match limit.strip_suffix(".max_concurrency") {
+                Some(g) => Edit::SetMaxConcurrency {
+                    group: g.to_string(),
+                    value,
+                },
+                None => Edit::SetLimit {
+                    resource: limit.clone(),
+                    value,
+                },
+            };
+            let edits = vec![edit];
+            out.push(Candidate {
+                key: Some(format!("limit:{limit}")),
+                kind: RecommendationKind::RaiseLimit,
+                nodes: nodes.clone(),
+                message: format!(
+                    "{} made {waiting} wait; raise it to {value}, if what it protects can take it (the run's peak demand was {peak}). {}",
+                    capitalise(&what),
+                    describe(&edits)
+                ),
+                edits,
+                overrides: HashMap::new(),
+            });
         }
-        let edits = vec![edit];
-        let mut nodes = waiting.clone();
-        nodes.dedup();
-        out.push(Candidate {
-            kind: RecommendationKind::RaiseLimit,
-            nodes,
-            message: format!(
-                "{} made {} wait; raise it to the run's peak demand, if what it protects can take it. {}",
-                capitalise(&what),
-                waiting
-                    .iter()
-                    .map(|w| format!("`{w}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                describe(&edits)
-            ),
-            edits,
-            overrides: HashMap::new(),
-        });
     }
 }
 
@@ -603,6 +654,7 @@ fn retrying(facts: &Facts, out: &mut Vec<Candidate>) {
                 let mut overrides = HashMap::new();
                 overrides.insert(step.id.clone(), m.unit_ms.saturating_sub(saved));
                 out.push(Candidate {
+                    key: None,
                     kind: RecommendationKind::Timeout,
                     nodes: vec![step.id.clone()],
                     message: format!(
@@ -630,6 +682,7 @@ fn retrying(facts: &Facts, out: &mut Vec<Candidate>) {
             let mut overrides = HashMap::new();
             overrides.insert(step.id.clone(), m.unit_ms.saturating_sub(saved));
             out.push(Candidate {
+                key: None,
                 kind: RecommendationKind::RetryBackoff,
                 nodes: vec![step.id.clone()],
                 message: format!(
@@ -686,6 +739,7 @@ fn quorum_split(facts: &Facts, out: &mut Vec<Candidate>) {
         }
         let names: Vec<String> = late.iter().map(|&s| wf.steps[s].id.clone()).collect();
         out.push(Candidate {
+            key: None,
             kind: RecommendationKind::SplitGroup,
             nodes: std::iter::once(group.id.clone())
                 .chain(names.iter().cloned())

@@ -70,6 +70,10 @@ pub struct ExecSpan {
     /// When its final status was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_ms: Option<u64>,
+    /// Its result was reused from an earlier run (resume, rerun): it did
+    /// not run in this one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reused: bool,
     /// The verdict it reported on success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved: Option<bool>,
@@ -138,6 +142,10 @@ pub struct Timeline {
     pub started_at_ms: u64,
     pub wall_ms: u64,
     pub time_scale: f64,
+    /// A resumed run: the downtime between the interruption and the resume,
+    /// left out of every time here (so `wall_ms` is time the run was alive).
+    #[serde(default)]
+    pub downtime_ms: u64,
     /// Every step of the workflow, in file order.
     pub steps: Vec<StepSpan>,
     /// Every group of the workflow, in file order.
@@ -172,7 +180,9 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
         .find(|e| matches!(e.kind, EventKind::RunStarted { .. }))
         .or(events.first())
         .map_or(0, |e| e.at_ms);
-    let rel = |t: u64| t.saturating_sub(origin);
+    // Downtime of a resumed run is cut out: times after `RunResumed` shift back.
+    let mut shift = 0u64;
+    let mut last_seen = origin;
 
     let mut run_id = String::new();
     let mut workflow_id = workflow.id.clone();
@@ -203,6 +213,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                     status: StepStatus::Pending,
                     attempts: Vec::new(),
                     end_ms: None,
+                    reused: false,
                     approved: None,
                     score: None,
                 });
@@ -212,7 +223,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
         &mut list[pos]
     }
     fn attempt_of(exec: &mut ExecSpan, attempt: u32, t: u64) -> &mut AttemptSpan {
-        let pos = match exec.attempts.iter().position(|a| a.attempt == attempt) {
+        let pos = match exec.attempts.iter().rposition(|a| a.attempt == attempt) {
             Some(p) => p,
             None => {
                 exec.attempts.push(AttemptSpan {
@@ -231,19 +242,35 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
     }
 
     for event in events {
-        let t = rel(event.at_ms);
+        if let EventKind::RunResumed { .. } = &event.kind {
+            let gap = event.at_ms.saturating_sub(last_seen);
+            // Attempts the interruption cut short end where the first life ended.
+            let died = last_seen.saturating_sub(origin + shift);
+            for list in &mut execs {
+                for exec in list.iter_mut() {
+                    for a in &mut exec.attempts {
+                        if a.end_ms.is_none() {
+                            a.end_ms = Some(died);
+                        }
+                    }
+                }
+            }
+            shift += gap;
+            status = None;
+            finished_at = None;
+        }
+        last_seen = last_seen.max(event.at_ms);
+        let t = event.at_ms.saturating_sub(origin + shift);
         match &event.kind {
             EventKind::RunStarted {
                 run_id: id,
                 workflow_id: wid,
                 time_scale: scale,
                 ..
-            } => {
-                if run_id.is_empty() {
-                    run_id = id.clone();
-                    workflow_id = wid.clone();
-                    time_scale = *scale;
-                }
+            } if run_id.is_empty() => {
+                run_id = id.clone();
+                workflow_id = wid.clone();
+                time_scale = *scale;
             }
             EventKind::RunFinished { status: s, .. } => {
                 status = Some(*s);
@@ -272,9 +299,22 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                         prev.backoff_ms = prev.end_ms.map_or(0, |e| t.saturating_sub(e));
                     }
                 }
-                let a = attempt_of(exec, at.attempt, t);
-                a.queued_ms = t;
+                let fresh = exec.attempts.last().is_none_or(|a| {
+                    a.attempt != at.attempt || a.start_ms.is_some() || a.end_ms.is_some()
+                });
+                if fresh {
+                    exec.attempts.push(AttemptSpan {
+                        attempt: at.attempt,
+                        queued_ms: t,
+                        start_ms: None,
+                        end_ms: None,
+                        result: AttemptEnd::Unfinished,
+                        retried: false,
+                        backoff_ms: 0,
+                    });
+                }
                 exec.status = StepStatus::Pending;
+                exec.reused = false;
             }
             EventKind::StepStarted { at } => {
                 let Some(&s) = step_index.get(at.step.as_str()) else {
@@ -297,6 +337,9 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                     continue;
                 };
                 let exec = exec_of(&mut execs[s], at.element);
+                if exec.reused {
+                    continue;
+                }
                 let a = attempt_of(exec, at.attempt, t);
                 a.end_ms.get_or_insert(t);
                 a.result = if *timed_out {
@@ -322,9 +365,16 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                     _ => (AttemptEnd::Blocked, StepStatus::Blocked),
                 };
                 let exec = exec_of(&mut execs[s], at.element);
-                let a = attempt_of(exec, at.attempt, t);
-                a.end_ms.get_or_insert(t);
-                a.result = result;
+                if exec.reused {
+                    // A replayed result: no attempt ran in this run.
+                    if exec.status.is_final() && !exec.attempts.is_empty() {
+                        continue; // already recorded before the interruption
+                    }
+                } else {
+                    let a = attempt_of(exec, at.attempt, t);
+                    a.end_ms.get_or_insert(t);
+                    a.result = result;
+                }
                 exec.status = final_status;
                 exec.end_ms = Some(t);
                 if let EventKind::StepSucceeded {
@@ -360,6 +410,20 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                     exec.end_ms = Some(t);
                 }
             }
+            EventKind::StepReused { at, .. } => {
+                let Some(&s) = step_index.get(at.step.as_str()) else {
+                    continue;
+                };
+                exec_of(&mut execs[s], at.element).reused = true;
+            }
+            EventKind::StepInterrupted { at } => {
+                let Some(&s) = step_index.get(at.step.as_str()) else {
+                    continue;
+                };
+                let exec = exec_of(&mut execs[s], at.element);
+                exec.status = StepStatus::Interrupted;
+                exec.end_ms = Some(t);
+            }
             EventKind::StepSkipped { step, .. } => {
                 if let Some(&s) = step_index.get(step.as_str()) {
                     skipped[s] = true;
@@ -369,7 +433,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
         }
     }
 
-    let last = events.last().map_or(0, |e| rel(e.at_ms));
+    let last = last_seen.saturating_sub(origin + shift);
     let wall_ms = finished_at.unwrap_or(last);
     let unfinished = if status.is_some() {
         StepStatus::Interrupted
@@ -406,6 +470,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
         started_at_ms: origin,
         wall_ms,
         time_scale,
+        downtime_ms: shift,
         steps,
         groups,
     }

@@ -8,9 +8,7 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use super::facts::Facts;
-use super::report::{
-    DurationTrend, PathStability, RunDigest, StepDigest, StepTrend, TrendReport,
-};
+use super::report::{DurationTrend, PathStability, RunDigest, StepDigest, StepTrend, TrendReport};
 use super::stats::{self, percentile_sorted, round, trend_label, trend_pct};
 use crate::events::{Event, StepStatus};
 use crate::run::summary::rfc3339;
@@ -187,10 +185,14 @@ pub fn analyze_workflow(digests: &[RunDigest]) -> TrendReport {
             most_common,
             share: share(top),
             distinct: paths.len(),
-            node_share: node_counts
-                .into_iter()
-                .map(|(k, c)| (k.to_string(), share(c)))
-                .collect(),
+            node_share: {
+                let mut shares: Vec<(&str, usize)> = node_counts.into_iter().collect();
+                shares.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                shares
+                    .into_iter()
+                    .map(|(k, c)| (k.to_string(), share(c)))
+                    .collect()
+            },
         },
     }
 }

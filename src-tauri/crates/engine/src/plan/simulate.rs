@@ -220,7 +220,10 @@ impl Sim<'_> {
     }
 
     fn fits(&self, u: usize) -> bool {
-        self.units[u].needs.iter().all(|&(r, amount)| self.free[r] >= amount)
+        self.units[u]
+            .needs
+            .iter()
+            .all(|&(r, amount)| self.free[r] >= amount)
     }
 
     fn start_what_fits(&mut self) {
@@ -240,7 +243,10 @@ impl Sim<'_> {
                 }
                 Entry::Group(g) => {
                     self.start_group_units(g);
-                    if self.groups[g].as_ref().is_none_or(|run| run.pending.is_empty()) {
+                    if self.groups[g]
+                        .as_ref()
+                        .is_none_or(|run| run.pending.is_empty())
+                    {
                         self.queue.remove(i);
                     } else {
                         i += 1;
@@ -256,7 +262,9 @@ impl Sim<'_> {
         let is_map = self.workflow().groups[g].for_each.is_some();
         let mut j = 0;
         loop {
-            let Some(run) = self.groups[g].as_ref() else { return };
+            let Some(run) = self.groups[g].as_ref() else {
+                return;
+            };
             if run.running >= run.max || self.free[0] <= 0 || j >= run.pending.len() {
                 return;
             }
@@ -286,7 +294,10 @@ impl Sim<'_> {
         // Saturating: a hostile file can ask for u64::MAX milliseconds.
         let end = self.now.saturating_add(unit.duration);
         if let NodeRef::Step(_) = self.valid.graph().graph[unit.node] {
-            self.spans[unit.node.index()] = Some(Span { start_ms: self.now, end_ms: end });
+            self.spans[unit.node.index()] = Some(Span {
+                start_ms: self.now,
+                end_ms: end,
+            });
         }
         self.running.push(Reverse((end, u)));
     }

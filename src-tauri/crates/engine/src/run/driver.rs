@@ -99,16 +99,24 @@ enum Completion {
 
 /// Runs a workflow to the end, emitting every event on `bus`. Returns an
 /// error only when the run is refused before it starts (bad inputs).
+#[tracing::instrument(name = "run", skip_all, fields(run_id = %request.run_id, workflow_id = %request.valid.workflow().id))]
 pub async fn run(
     request: RunRequest,
     bus: Arc<EventBus>,
     cancel: CancellationToken,
 ) -> Result<RunOutcome, InputError> {
     let inputs = resolve_inputs(request.valid.workflow(), request.inputs)?;
+    let default_concurrency = request
+        .default_concurrency
+        .unwrap_or_else(crate::plan::default_concurrency);
+    let concurrency = request
+        .valid
+        .workflow()
+        .limits
+        .get("concurrency")
+        .map_or(default_concurrency as i64, |&c| c);
     let options = MachineOptions {
-        default_concurrency: request
-            .default_concurrency
-            .unwrap_or_else(crate::plan::default_concurrency),
+        default_concurrency,
         time_scale: request.time_scale,
         seed: 0,
     };
@@ -122,6 +130,7 @@ pub async fn run(
             workflow_id: request.valid.workflow().id.clone(),
             inputs: inputs.clone(),
             time_scale: request.time_scale,
+            concurrency: u32::try_from(concurrency).unwrap_or(u32::MAX),
         });
     }
     let steps: Vec<Arc<Step>> = request
@@ -154,7 +163,7 @@ pub async fn run(
         finished: None,
     };
     let effects = driver.machine.start();
-    driver.apply(effects);
+    driver.carry_out(effects, None).await;
     let mut cancel_sent = false;
     while driver.finished.is_none() {
         tokio::select! {
@@ -162,7 +171,7 @@ pub async fn run(
             () = cancel.cancelled(), if !cancel_sent => {
                 cancel_sent = true;
                 let effects = driver.machine.handle(Input::Cancel { reason: "cancelled".into() });
-                driver.apply(effects);
+                driver.carry_out(effects, None).await;
             }
             joined = driver.tasks.join_next() => {
                 let Some(joined) = joined else { break };
@@ -172,6 +181,7 @@ pub async fn run(
         }
     }
     driver.tasks.abort_all();
+    tracing::info!(status = ?driver.finished.as_ref().map(|f| f.0), "run finished");
     let (status, error) = driver
         .finished
         .unwrap_or((RunStatus::Failed, Some("the run stalled".into())));
@@ -199,6 +209,10 @@ struct Driver {
 
 impl Driver {
     async fn complete(&mut self, completion: Completion) {
+        let finished_step = match &completion {
+            Completion::Attempt { unit, .. } => Some(self.machine.unit_step(*unit).0),
+            Completion::Timer { .. } => None,
+        };
         let input = match completion {
             Completion::Attempt {
                 unit,
@@ -230,25 +244,42 @@ impl Driver {
         if let Some(ended) = ended {
             effects.insert(0, Effect::Emit(ended));
         }
-        let starts_work = effects.iter().any(|e| matches!(e, Effect::Start(_)));
-        let (events, rest) = split_events(effects);
-        let last_seq = self.bus.emit_all(events);
-        if let (true, Some(durability), Some(seq)) = (starts_work, &self.durability, last_seq) {
-            durability.durable(seq).await;
-        }
-        self.apply(rest);
+        self.carry_out(effects, finished_step).await;
     }
 
-    fn apply(&mut self, effects: Vec<Effect>) {
-        // Events go out first and as one batch; attempts start after, so an
-        // attempt's own events (output lines) always follow its start.
-        let (events, effects): (Vec<Effect>, Vec<Effect>) = effects
-            .into_iter()
-            .partition(|e| matches!(e, Effect::Emit(_)));
-        self.bus.emit_all(events.into_iter().map(|e| match e {
-            Effect::Emit(kind) => kind,
-            _ => unreachable!("partitioned"),
-        }));
+    /// Whether to wait for the store before starting the attempts among
+    /// `effects`: when the completed step or a step about to start is not
+    /// idempotent. Waiting makes the completion durable (a lost completion of
+    /// a non-idempotent step would make resume ask about a step that in fact
+    /// finished; side-effecting work must not rest on a result a crash could
+    /// erase) and makes the `StepStarted` of a non-idempotent step durable
+    /// before its process exists (write-ahead: after a crash, resume knows it
+    /// may have run and never re-runs it silently). Between idempotent steps
+    /// (every `sim` step) a lost record just means running it again, so the
+    /// run does not pay a commit per step for them.
+    fn needs_durability(&self, finished_step: Option<usize>, effects: &[Effect]) -> bool {
+        let mut starts = effects.iter().filter_map(|e| match e {
+            Effect::Start(start) => Some(&self.steps[start.step]),
+            _ => None,
+        });
+        let Some(first) = starts.next() else {
+            return false;
+        };
+        let finished_idempotent = finished_step.is_none_or(|i| self.steps[i].is_idempotent());
+        !finished_idempotent || !first.is_idempotent() || starts.any(|s| !s.is_idempotent())
+    }
+
+    /// Emits the events among `effects` as one batch, waits for the store
+    /// when [`Self::needs_durability`] says so, then carries out the rest.
+    /// Attempts start after their events, so an attempt's own events (output
+    /// lines) always follow its start.
+    async fn carry_out(&mut self, effects: Vec<Effect>, finished_step: Option<usize>) {
+        let must_persist = self.needs_durability(finished_step, &effects);
+        let (events, effects) = split_events(effects);
+        let last_seq = self.bus.emit_all(events);
+        if let (true, Some(durability), Some(seq)) = (must_persist, &self.durability, last_seq) {
+            durability.durable(seq).await;
+        }
         for effect in effects {
             match effect {
                 Effect::Emit(_) => unreachable!("events were split off"),
@@ -290,9 +321,11 @@ impl Driver {
             events: self.bus.clone(),
         };
         let (unit, number) = (start.unit, start.attempt);
+        let span = tracing::info_span!("attempt", step_id = %at.step, element = ?at.element, attempt = number);
+        tracing::debug!(parent: &span, "starting");
         match &self.agents[start.step] {
             Some(agent) => {
-                let future = agent.run(attempt);
+                let future = tracing::Instrument::instrument(agent.run(attempt), span);
                 self.tasks.spawn(async move {
                     let report = future.await;
                     Completion::Attempt {

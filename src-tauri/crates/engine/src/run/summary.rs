@@ -132,6 +132,11 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
                 x.error = Some(error.clone());
             }
+            EventKind::StepReused { at, .. } => {
+                let x = execs.entry((at.step.clone(), at.element)).or_default();
+                x.attempts = x.attempts.max(at.attempt);
+                x.first_start.get_or_insert(t);
+            }
             EventKind::StepInterrupted { at } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
                 (x.status, x.end) = (Some(StepStatus::Interrupted), Some(t));

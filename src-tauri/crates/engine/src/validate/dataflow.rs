@@ -177,7 +177,7 @@ impl Flow<'_> {
             }
         }
 
-        let mut memo: HashMap<(NodeIx, Write), Vec<bool>> = HashMap::new();
+        let mut memo: HashMap<(NodeIx, Write), HashSet<NodeIx>> = HashMap::new();
         let mut pending: Vec<(usize, Vec<(NodeIx, Write)>)> = Vec::new();
         for (n, (node, key, _, _)) in needs.iter().enumerate() {
             if base.contains(key) {
@@ -189,12 +189,23 @@ impl Flow<'_> {
             }
             pending.push((n, candidates));
         }
-        // Resolve the rest with one forward pass per producer.
+        // Resolve the rest with one forward pass per producer, which only
+        // needs to reach as far (topologically) as the last node asking it.
+        let mut reach_limit: HashMap<(NodeIx, Write), usize> = HashMap::new();
+        for (n, candidates) in &pending {
+            let at = self.pos[needs[*n].0.index()];
+            for &candidate in candidates {
+                let limit = reach_limit.entry(candidate).or_insert(0);
+                *limit = (*limit).max(at);
+            }
+        }
         for (n, candidates) in pending {
             let (node, key, path, blame) = &needs[n];
             let ok = candidates.iter().any(|&(p, w)| {
-                let reach = memo.entry((p, w)).or_insert_with(|| self.guarantees(p, w));
-                reach[node.index()]
+                let reach = memo
+                    .entry((p, w))
+                    .or_insert_with(|| self.guarantees(p, w, reach_limit[&(p, w)]));
+                reach.contains(node)
             });
             if ok {
                 continue;
@@ -253,24 +264,26 @@ impl Flow<'_> {
         }
     }
 
-    /// For every outer node: is `producer`'s write guaranteed before it runs?
-    /// Evaluated over the producer's descendants in topological order.
-    fn guarantees(&self, producer: NodeIx, write: Write) -> Vec<bool> {
+    /// The outer nodes, up to topological position `limit`, before which
+    /// `producer`'s write is guaranteed. Evaluated over the producer's
+    /// descendants in topological order; nodes past `limit` are never asked
+    /// about, so the walk stops there (this keeps far-reaching `requires`
+    /// in long workflows from making validation quadratic).
+    fn guarantees(&self, producer: NodeIx, write: Write, limit: usize) -> HashSet<NodeIx> {
         let g = &self.graph.graph;
-        let mut ok = vec![false; g.node_count()];
         let mut descendants = Vec::new();
-        let mut seen = vec![false; g.node_count()];
+        let mut seen = HashSet::new();
         let mut stack = vec![producer];
         while let Some(n) = stack.pop() {
             for next in g.neighbors_directed(n, Direction::Outgoing) {
-                if !seen[next.index()] {
-                    seen[next.index()] = true;
+                if self.pos[next.index()] <= limit && seen.insert(next) {
                     descendants.push(next);
                     stack.push(next);
                 }
             }
         }
         descendants.sort_unstable_by_key(|n| self.pos[n.index()]);
+        let mut ok = HashSet::new();
         for node in descendants {
             let mut any = false;
             let mut all = true;
@@ -279,14 +292,17 @@ impl Flow<'_> {
                 count += 1;
                 let q = e.source();
                 let when = effective_when(&self.workflow.edges[*e.weight()], g[q]);
-                let provides = (q == producer && write.implied_by(when)) || ok[q.index()];
+                let provides = (q == producer && write.implied_by(when)) || ok.contains(&q);
                 any |= provides;
                 all &= provides;
             }
-            ok[node.index()] = match self.trigger(node) {
+            let guaranteed = match self.trigger(node) {
                 Trigger::All => any,
                 Trigger::Any => count > 0 && all,
             };
+            if guaranteed {
+                ok.insert(node);
+            }
         }
         ok
     }

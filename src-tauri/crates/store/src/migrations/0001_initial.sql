@@ -76,7 +76,7 @@ CREATE TABLE group_aggregations (
     approved INTEGER NOT NULL,
     at_ms    INTEGER NOT NULL,
     PRIMARY KEY (run_id, seq)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE context_writes (
     run_id    TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
@@ -87,9 +87,13 @@ CREATE TABLE context_writes (
     old_value TEXT,                          -- JSON; NULL when the key was new
     new_value TEXT NOT NULL,                 -- JSON
     PRIMARY KEY (run_id, seq)
-);
+) WITHOUT ROWID;
 
 -- The event stream, verbatim: `payload` is the serialized EventKind.
+-- WITHOUT ROWID (here and for the other per-run tables keyed by seq or
+-- step): one B-tree keyed by (run_id, seq) instead of a table plus an
+-- index, so an insert touches half the pages. The rare large row (an
+-- attempt's output tails) spills to overflow pages; only it pays.
 CREATE TABLE events (
     run_id  TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     seq     INTEGER NOT NULL,
@@ -97,7 +101,7 @@ CREATE TABLE events (
     type    TEXT NOT NULL,
     payload TEXT NOT NULL,
     PRIMARY KEY (run_id, seq)
-);
+) WITHOUT ROWID;
 
 -- Per run and step, derived from `attempts` whenever the step (or one of
 -- its map elements) reaches a final state: what analytics reads.
@@ -115,5 +119,5 @@ CREATE TABLE step_metrics (
     started_at_ms  INTEGER,
     finished_at_ms INTEGER,
     PRIMARY KEY (run_id, step)
-);
+) WITHOUT ROWID;
 CREATE INDEX step_metrics_by_workflow ON step_metrics (workflow_id, step);

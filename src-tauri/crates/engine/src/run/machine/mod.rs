@@ -120,6 +120,10 @@ pub enum Effect {
 pub struct Prior {
     pub from_run: String,
     pub results: HashMap<(String, Option<u32>), PriorResult>,
+    /// Attempts already made of executions that run again (resume of an
+    /// interrupted attempt): numbering continues after them, so no stored
+    /// attempt is overwritten, and retries count from the new first attempt.
+    pub attempts_made: HashMap<(String, Option<u32>), u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +167,8 @@ struct Unit {
     cancelling: bool,
     /// Completed from a prior result: it never held resources.
     reused: bool,
+    /// Attempt number this run started the unit at (1, or after earlier attempts on resume).
+    first_attempt: u32,
     outputs: JsonMap,
 }
 
@@ -194,7 +200,14 @@ struct GroupRun {
 
 impl GroupRun {
     fn new(units: Vec<UnitId>, max: usize) -> Self {
-        Self { units, running: 0, max, decided: false, pending: VecDeque::new(), in_queue: false }
+        Self {
+            units,
+            running: 0,
+            max,
+            decided: false,
+            pending: VecDeque::new(),
+            in_queue: false,
+        }
     }
 }
 
@@ -394,7 +407,9 @@ impl Machine {
         self.stopping.is_some()
             || self.queue.iter().all(|entry| match entry {
                 Entry::Unit(u) => !queued(u),
-                Entry::Group(g) => self.groups[*g].as_ref().is_none_or(|run| !run.pending.iter().any(queued)),
+                Entry::Group(g) => self.groups[*g]
+                    .as_ref()
+                    .is_none_or(|run| !run.pending.iter().any(queued)),
             })
     }
 

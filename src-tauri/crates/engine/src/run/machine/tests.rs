@@ -723,6 +723,7 @@ fn prior_results_are_reused_instead_of_run_and_rebuild_the_context() {
         )]
         .into_iter()
         .collect(),
+        ..Prior::default()
     };
     let t = drive_with(v, JsonMap::new(), &all_ok, None, prior);
     assert_eq!(t.status, RunStatus::Succeeded);
@@ -754,6 +755,7 @@ fn a_reused_failure_takes_the_failure_route_without_retrying() {
         )]
         .into_iter()
         .collect(),
+        ..Prior::default()
     };
     let t = drive_with(v, JsonMap::new(), &all_ok, None, prior);
     assert_eq!(t.started(), ["recover"]);
@@ -784,6 +786,7 @@ fn a_map_reuses_finished_elements_and_runs_the_rest() {
         )]
         .into_iter()
         .collect(),
+        ..Prior::default()
     };
     let script = |_: &str, e: Option<u32>, _: u32| {
         let mut r = AgentResult::default();
@@ -811,9 +814,35 @@ fn an_interrupted_step_skipped_on_resume_skips_what_depends_on_it() {
         )]
         .into_iter()
         .collect(),
+        ..Prior::default()
     };
     let t = drive_with(v, JsonMap::new(), &all_ok, None, prior);
     assert_eq!(t.status, RunStatus::Succeeded);
     assert_eq!(t.started(), ["other"]);
     assert_eq!(t.skipped(), ["b"]);
+}
+
+#[test]
+fn a_rerun_interrupted_attempt_continues_the_numbering_and_keeps_its_retries() {
+    let mut flaky = sim("flaky", 10);
+    flaky["retry"] = json!({ "max_attempts": 2 });
+    let v = valid(wf(json!([flaky]), json!([]), json!([])));
+    let prior = Prior {
+        from_run: "r".into(),
+        attempts_made: [(("flaky".to_string(), None), 3)].into_iter().collect(),
+        ..Prior::default()
+    };
+    let script =
+        |_: &str, _: Option<u32>, attempt: u32| (10, if attempt == 4 { fail() } else { ok() });
+    let t = drive_with(v, JsonMap::new(), &script, None, prior);
+    assert_eq!(t.status, RunStatus::Succeeded);
+    let attempts = t.kinds(|e| match e {
+        EventKind::StepStarted { at } => Some(at.attempt.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        attempts,
+        ["4", "5"],
+        "numbering continues; max_attempts counts this run's tries"
+    );
 }

@@ -107,7 +107,8 @@ impl Machine {
         let step = &valid.workflow().steps[self.units[unit].step];
         let retry = step.effective_retry(valid.workflow().defaults.as_ref());
         let attempt = self.units[unit].attempt;
-        if may_retry && attempt < retry.max_attempts() && self.stopping.is_none() {
+        let made_here = attempt + 1 - self.units[unit].first_attempt;
+        if may_retry && made_here < retry.max_attempts() && self.stopping.is_none() {
             let base = retry.base_delay_ms(attempt) as f64;
             let jittered = if retry.jitter.unwrap_or(false) {
                 base * (1.0 + 0.25 * self.rng.next_signed())
@@ -168,22 +169,34 @@ impl Machine {
         group: Option<usize>,
         element: Option<(u32, Value)>,
     ) -> UnitId {
+        let key = (
+            self.valid.workflow().steps[step].id.clone(),
+            element.as_ref().map(|e| e.0),
+        );
+        let first_attempt = self
+            .prior
+            .attempts_made
+            .get(&key)
+            .map_or(1, |made| made + 1);
         self.units.push(Unit {
             node,
             step,
             group,
             element,
-            attempt: 1,
+            attempt: first_attempt,
             state: UnitState::Queued,
             cancelling: false,
             reused: false,
+            first_attempt,
             outputs: JsonMap::new(),
         });
         self.units.len() - 1
     }
 
     pub(super) fn enqueue(&mut self, unit: UnitId) {
-        if self.units[unit].attempt == 1 && self.prior_of(unit).is_some() {
+        if self.units[unit].attempt == self.units[unit].first_attempt
+            && self.prior_of(unit).is_some()
+        {
             // Counted as running until applied, so the run cannot finish first.
             self.units[unit].state = UnitState::Running;
             self.units[unit].reused = true;
@@ -192,7 +205,10 @@ impl Machine {
             return;
         }
         self.units[unit].state = UnitState::Queued;
-        match self.units[unit].group.and_then(|g| self.groups[g].as_mut().map(|run| (g, run))) {
+        match self.units[unit]
+            .group
+            .and_then(|g| self.groups[g].as_mut().map(|run| (g, run)))
+        {
             Some((g, run)) => {
                 run.pending.push_back(unit);
                 if !run.in_queue {
@@ -260,7 +276,9 @@ impl Machine {
         let is_map = self.valid.workflow().groups[g].for_each.is_some();
         let mut j = 0;
         loop {
-            let Some(run) = self.groups[g].as_ref() else { return };
+            let Some(run) = self.groups[g].as_ref() else {
+                return;
+            };
             if run.running >= run.max || self.free[0] <= 0 || j >= run.pending.len() {
                 return;
             }

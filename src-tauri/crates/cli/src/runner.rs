@@ -1,0 +1,139 @@
+//! Carrying out one run — fresh, resumed or re-run — with the store
+//! attached: the run row is created (or claimed) first, the store's writer
+//! subscribes to the event stream and makes completions durable before
+//! downstream work starts, a cancel requested from another process (through
+//! the store) or by Ctrl-C stops the run, and the final summary is read back
+//! from the store, so what is printed is exactly what was recorded.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use braid_engine::ValidWorkflow;
+use braid_engine::events::EventBus;
+use braid_engine::model::JsonMap;
+use braid_engine::run::driver::{RunRequest, run};
+use braid_engine::run::machine::Prior;
+use braid_engine::run::summary::RunSummary;
+use braid_store::{NewRun, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::progress::Progress;
+
+/// How often a running process checks the store for a cancel request.
+const CANCEL_POLL: Duration = Duration::from_millis(250);
+
+pub struct Execution {
+    pub valid: Arc<ValidWorkflow>,
+    /// The workflow file as run, byte for byte (stored with the run).
+    pub workflow_source: Vec<u8>,
+    pub workflow_dir: PathBuf,
+    /// Where the workflow file was (recorded so `resume`/`rerun` can find its folder).
+    pub workflow_path: Option<PathBuf>,
+    pub run_id: String,
+    /// Already resolved against the workflow (defaults filled).
+    pub inputs: JsonMap,
+    pub time_scale: f64,
+    pub prior: Prior,
+    /// Continue an existing run (already claimed) instead of creating one.
+    pub resumed: bool,
+}
+
+pub fn execute(store: Arc<Store>, execution: Execution) -> Result<RunSummary, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(execute_async(store, execution))
+}
+
+async fn execute_async(store: Arc<Store>, x: Execution) -> Result<RunSummary, String> {
+    let store_error = |e: braid_store::StoreError| format!("store: {e}");
+    let bus = EventBus::new();
+    if x.resumed {
+        let last = store.last_seq(&x.run_id).map_err(store_error)?;
+        bus.start_seq_at(last.map_or(0, |s| s + 1));
+    } else {
+        let workflow = x.valid.workflow();
+        store
+            .create_run(&NewRun {
+                run_id: &x.run_id,
+                workflow_id: &workflow.id,
+                workflow_name: workflow.name.as_deref(),
+                workflow_source: &x.workflow_source,
+                inputs: &x.inputs,
+                time_scale: x.time_scale,
+                parent_run_id: None,
+                workflow_path: x.workflow_path.as_deref(),
+            })
+            .map_err(store_error)?;
+    }
+    let writer = store.writer().map_err(store_error)?;
+    writer.subscribe_to(&x.run_id, &bus);
+    let progress = Progress::start(x.valid.clone(), bus.subscribe());
+
+    let cancel = CancellationToken::new();
+    let watchers = [
+        ctrl_c(cancel.clone()),
+        store_cancel(store.clone(), x.run_id.clone(), cancel.clone()),
+    ];
+    let request = RunRequest {
+        time_scale: x.time_scale,
+        durability: Some(writer.durability(&x.run_id)),
+        prior: x.prior,
+        resumed: x.resumed,
+        ..RunRequest::new(x.valid.clone(), x.run_id.clone(), x.workflow_dir, x.inputs)
+    };
+    // Spawned, so the scheduler loop runs on a worker thread, not block_on's.
+    let outcome = tokio::spawn(run(request, bus.clone(), cancel))
+        .await
+        .expect("the run task does not panic");
+    for watcher in watchers {
+        watcher.abort();
+    }
+    drop(bus);
+    progress.finish().await;
+    writer.flush().await.map_err(store_error)?;
+    tokio::task::spawn_blocking(move || writer.close())
+        .await
+        .expect("closing the writer does not panic")
+        .map_err(store_error)?;
+    outcome.map_err(|e| format!("{e}; nothing was run"))?;
+    // Cache the run's digest for trend reports; a failure here only costs a
+    // recomputation later.
+    if let Err(e) = store.digest(&x.run_id) {
+        tracing::warn!(run_id = %x.run_id, "could not cache the run digest: {e}");
+    }
+    store.summary(&x.run_id).map_err(store_error)
+}
+
+fn ctrl_c(cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+        }
+    })
+}
+
+/// `braid cancel` from another process sets a flag in the store; notice it.
+fn store_cancel(
+    store: Arc<Store>,
+    run_id: String,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(CANCEL_POLL).await;
+            let store = store.clone();
+            let id = run_id.clone();
+            let requested =
+                tokio::task::spawn_blocking(move || store.cancel_requested(&id).unwrap_or(false))
+                    .await
+                    .unwrap_or(false);
+            if requested {
+                cancel.cancel();
+                return;
+            }
+        }
+    })
+}
