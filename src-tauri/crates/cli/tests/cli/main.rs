@@ -2,6 +2,7 @@
 //! codes and stdout/stderr exactly as `shared/spec/cli.md` describes.
 
 mod crash;
+mod history;
 mod plan;
 mod run;
 mod validate;
