@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # System packages: a C toolchain for crates that build C code.
 need_apt=()
-for pkg in build-essential pkg-config curl ca-certificates; do
+for pkg in build-essential pkg-config libdbus-1-dev curl ca-certificates; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -13,6 +13,7 @@ mod progress;
 mod runner;
 mod store_access;
 mod summary_table;
+mod trust_gate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,10 @@ enum Command {
         /// Multiply every simulated (`sim`) duration, e.g. 0.01 to rehearse in seconds.
         #[arg(long, default_value_t = 1.0, value_name = "F")]
         time_scale: f64,
+        /// Approve this exact file (and its sub-workflows) to run: needed once
+        /// for a workflow that runs commands or reaches services.
+        #[arg(long)]
+        trust: bool,
         #[arg(long)]
         json: bool,
     },
@@ -105,6 +110,9 @@ enum Command {
         /// Skip them (and what depends on them) instead.
         #[arg(long)]
         skip_interrupted: bool,
+        /// Approve sub-workflow files that changed since the run started.
+        #[arg(long)]
+        trust: bool,
         #[arg(long)]
         json: bool,
     },
@@ -118,6 +126,9 @@ enum Command {
         file: Option<PathBuf>,
         #[arg(long, value_name = "F")]
         time_scale: Option<f64>,
+        /// Approve the edited file (and its sub-workflows) to run.
+        #[arg(long)]
+        trust: bool,
         #[arg(long)]
         json: bool,
     },
@@ -136,6 +147,11 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Secrets in the OS keychain, for `{{secret:NAME}}` in http headers and llm api_key.
+    Secret {
+        #[command(subcommand)]
+        action: SecretCommand,
+    },
     /// Rewrite workflow (and `.layout.json`) files in canonical form.
     Fmt {
         #[arg(required = true, value_name = "FILE")]
@@ -143,6 +159,19 @@ enum Command {
         /// Change nothing; exit 1 if any file is not canonical.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Store a secret; the value is read from stdin (never from the command line).
+    Set { name: String },
+    /// Delete a secret.
+    Rm { name: String },
+    /// List the names of the secrets stored with `set` (never values).
+    Ls {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -180,6 +209,7 @@ fn main() -> ExitCode {
             file,
             inputs,
             time_scale,
+            trust,
             json,
         } => commands::run::run_command(commands::run::RunArgs {
             file: &file,
@@ -187,6 +217,12 @@ fn main() -> ExitCode {
             time_scale,
             json,
             db,
+            trust,
+        }),
+        Command::Secret { action } => commands::secret::run(match action {
+            SecretCommand::Set { name } => commands::secret::Action::Set { name },
+            SecretCommand::Rm { name } => commands::secret::Action::Rm { name },
+            SecretCommand::Ls { json } => commands::secret::Action::Ls { json },
         }),
         Command::Runs {
             workflow,
@@ -226,6 +262,7 @@ fn main() -> ExitCode {
             run_id,
             retry_interrupted,
             skip_interrupted,
+            trust,
             json,
         } => {
             let choice = match (retry_interrupted, skip_interrupted) {
@@ -233,13 +270,14 @@ fn main() -> ExitCode {
                 (_, true) => commands::resume::Interrupted::Skip,
                 _ => commands::resume::Interrupted::Refuse,
             };
-            commands::resume::run(&run_id, choice, json, db)
+            commands::resume::run(&run_id, choice, json, db, trust)
         }
         Command::Rerun {
             run_id,
             from,
             file,
             time_scale,
+            trust,
             json,
         } => commands::rerun::run(commands::rerun::RerunArgs {
             run_id: &run_id,
@@ -248,6 +286,7 @@ fn main() -> ExitCode {
             time_scale,
             json,
             db,
+            trust,
         }),
     };
     code.into()

@@ -10,15 +10,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use braid_engine::ValidWorkflow;
+use braid_engine::agents::workflow::{SubRunAttached, SubRunInfo, SubRuns};
 use braid_engine::events::EventBus;
 use braid_engine::model::JsonMap;
-use braid_engine::run::driver::{RunRequest, run};
+use braid_engine::run::driver::{RunRequest, RunServices, run};
 use braid_engine::run::machine::Prior;
 use braid_engine::run::summary::RunSummary;
-use braid_store::{NewRun, Store};
+use braid_store::{NewRun, Store, Writer};
 use tokio_util::sync::CancellationToken;
 
 use crate::progress::Progress;
+use crate::trust_gate::Reviewed;
 
 /// How often a running process checks the store for a cancel request.
 const CANCEL_POLL: Duration = Duration::from_millis(250);
@@ -37,6 +39,41 @@ pub struct Execution {
     pub prior: Prior,
     /// Continue an existing run (already claimed) instead of creating one.
     pub resumed: bool,
+    /// The sub-workflow files reviewed (and approved) for this run.
+    pub reviewed: Option<Reviewed>,
+}
+
+/// Sub-workflow runs recorded in the store: a run row linked to its parent
+/// (`parent_run_id`), its events stored by the same writer, its completions
+/// made durable like the parent's.
+struct StoreSubRuns {
+    store: Arc<Store>,
+    writer: Arc<Writer>,
+}
+
+impl SubRuns for StoreSubRuns {
+    fn attach(&self, info: &SubRunInfo, bus: &Arc<EventBus>) -> Result<SubRunAttached, String> {
+        let run_id = ulid::Ulid::new().to_string();
+        let workflow = info.valid.workflow();
+        self.store
+            .create_run(&NewRun {
+                run_id: &run_id,
+                workflow_id: &workflow.id,
+                workflow_name: workflow.name.as_deref(),
+                workflow_source: &info.source,
+                workflow_path: Some(&info.path),
+                inputs: &info.inputs,
+                time_scale: info.time_scale,
+                parent_run_id: Some(&info.parent_run_id),
+            })
+            .map_err(|e| format!("store: {e}"))?;
+        self.writer.subscribe_to(&run_id, bus);
+        let durability = self.writer.durability(&run_id);
+        Ok(SubRunAttached {
+            run_id,
+            durability: Some(durability),
+        })
+    }
 }
 
 pub fn execute(store: Arc<Store>, execution: Execution) -> Result<RunSummary, String> {
@@ -68,7 +105,7 @@ async fn execute_async(store: Arc<Store>, x: Execution) -> Result<RunSummary, St
             })
             .map_err(store_error)?;
     }
-    let writer = store.writer().map_err(store_error)?;
+    let writer = Arc::new(store.writer().map_err(store_error)?);
     writer.subscribe_to(&x.run_id, &bus);
     let progress = Progress::start(x.valid.clone(), bus.subscribe());
 
@@ -77,11 +114,25 @@ async fn execute_async(store: Arc<Store>, x: Execution) -> Result<RunSummary, St
         ctrl_c(cancel.clone()),
         store_cancel(store.clone(), x.run_id.clone(), cancel.clone()),
     ];
+    let sub_runs: Arc<dyn SubRuns> = Arc::new(StoreSubRuns {
+        store: store.clone(),
+        writer: writer.clone(),
+    });
+    let (files, stack) = match x.reviewed {
+        Some(reviewed) => (Some(reviewed.files), reviewed.stack),
+        None => (None, Vec::new()),
+    };
     let request = RunRequest {
         time_scale: x.time_scale,
         durability: Some(writer.durability(&x.run_id)),
         prior: x.prior,
         resumed: x.resumed,
+        services: RunServices {
+            sub_runs: Some(sub_runs),
+            files,
+            stack,
+            ..RunServices::default()
+        },
         ..RunRequest::new(x.valid.clone(), x.run_id.clone(), x.workflow_dir, x.inputs)
     };
     // Spawned, so the scheduler loop runs on a worker thread, not block_on's.
@@ -94,10 +145,14 @@ async fn execute_async(store: Arc<Store>, x: Execution) -> Result<RunSummary, St
     drop(bus);
     progress.finish().await;
     writer.flush().await.map_err(store_error)?;
-    tokio::task::spawn_blocking(move || writer.close())
-        .await
-        .expect("closing the writer does not panic")
-        .map_err(store_error)?;
+    // The sub-run hook held the other handles; the run is over, so they are
+    // gone (if one lingered, the flush above already committed everything).
+    if let Ok(writer) = Arc::try_unwrap(writer) {
+        tokio::task::spawn_blocking(move || writer.close())
+            .await
+            .expect("closing the writer does not panic")
+            .map_err(store_error)?;
+    }
     outcome.map_err(|e| format!("{e}; nothing was run"))?;
     // Cache the run's digest for trend reports; a failure here only costs a
     // recomputation later.

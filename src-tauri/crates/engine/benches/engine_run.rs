@@ -182,6 +182,7 @@ async fn run_engine(valid: Arc<braid_engine::ValidWorkflow>, time_scale: f64) {
             durability: None,
             prior: Default::default(),
             resumed: false,
+            services: Default::default(),
         };
         let outcome = run(request, bus.clone(), CancellationToken::new())
             .await

@@ -50,8 +50,15 @@ pub enum Code {
     BadGroup,
     /// A `{{key}}` placeholder names a key the step does not `require`.
     UnknownPlaceholder,
-    /// An agent kind this build cannot run yet.
+    /// An agent kind this build cannot run. No longer reported: every
+    /// agent kind of `braid/1` runs. Kept so stored diagnostics still read.
     UnsupportedAgent,
+    /// An `http` URL or `llm` base_url that is not an absolute http(s) URL
+    /// with a literal scheme, host and port.
+    BadUrl,
+    /// `workflow` steps that run each other, across files (found by
+    /// `validate::references`, which reads the sub-workflow files).
+    WorkflowCycle,
 }
 
 impl Code {
@@ -82,6 +89,8 @@ impl Code {
             Code::BadGroup => "bad_group",
             Code::UnknownPlaceholder => "unknown_placeholder",
             Code::UnsupportedAgent => "unsupported_agent",
+            Code::BadUrl => "bad_url",
+            Code::WorkflowCycle => "workflow_cycle",
         }
     }
 }

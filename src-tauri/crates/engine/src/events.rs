@@ -8,15 +8,17 @@
 //! milliseconds since the Unix epoch.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::model::JsonMap;
 use crate::run::aggregate::Outcome;
+use crate::secrets::Masker;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -258,6 +260,22 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// Measurements an attempt reported, e.g. an `llm` agent's token usage
+    /// (`prompt_tokens`, `completion_tokens`, `total_tokens`). Reports sum
+    /// them per step.
+    StepMetrics {
+        #[serde(flatten)]
+        at: AttemptRef,
+        metrics: IndexMap<String, u64>,
+    },
+    /// A `workflow` agent started its sub-workflow as a run of its own
+    /// (recorded in the store with this run as its parent).
+    SubRunStarted {
+        #[serde(flatten)]
+        at: AttemptRef,
+        run_id: String,
+        workflow_id: String,
+    },
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -280,6 +298,8 @@ pub type EventBatch = Arc<[Event]>;
 pub struct EventBus {
     subscribers: Mutex<Vec<UnboundedSender<EventBatch>>>,
     next_seq: AtomicU64,
+    /// Secret values to mask in every event before it is delivered.
+    masker: RwLock<Option<Arc<Masker>>>,
 }
 
 impl EventBus {
@@ -305,8 +325,13 @@ impl EventBus {
         // The lock spans numbering and sending, so sequence order is delivery order.
         let mut subscribers = self.subscribers.lock().expect("event bus lock");
         let at_ms = now_ms();
+        let masker = self.masker.read().expect("event bus lock").clone();
         let batch: EventBatch = kinds
             .into_iter()
+            .map(|kind| match &masker {
+                Some(masker) if !masker.is_empty() => masker.mask_event(kind),
+                _ => kind,
+            })
             .map(|kind| Event {
                 seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
                 at_ms,
@@ -316,6 +341,12 @@ impl EventBus {
         let last = batch.last()?.seq;
         subscribers.retain(|s| s.send(batch.clone()).is_ok());
         Some(last)
+    }
+
+    /// Masks the values `masker` knows (now and registered later) in every
+    /// event emitted from now on: secrets never reach a subscriber.
+    pub fn set_masker(&self, masker: Arc<Masker>) {
+        *self.masker.write().expect("event bus lock") = Some(masker);
     }
 
     /// Continues numbering after an earlier part of the same run (resume).

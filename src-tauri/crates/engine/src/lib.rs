@@ -24,7 +24,9 @@ pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod run;
+pub mod secrets;
 pub mod template;
+pub mod trust;
 pub mod validate;
 
 pub use diagnostic::{Code, Diagnostic, Severity};

@@ -23,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0002_workflow_path.sql"),
     ),
     ("0003_digests", include_str!("migrations/0003_digests.sql")),
+    (
+        "0004_approvals",
+        include_str!("migrations/0004_approvals.sql"),
+    ),
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).

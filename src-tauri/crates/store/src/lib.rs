@@ -73,8 +73,8 @@ use std::path::PathBuf;
 pub use db::SCHEMA_VERSION;
 pub use error::{Result, StoreError};
 pub use records::{
-    AttemptRecord, AttemptStatus, ContextWriteRecord, GroupAggregationRecord, NewRun, Recovery,
-    RunInfo, RunRecord, StepMetrics,
+    Approval, AttemptRecord, AttemptStatus, ContextWriteRecord, GroupAggregationRecord, NewRun,
+    Recovery, RunInfo, RunRecord, StepMetrics,
 };
 pub use store::{HISTORY_WINDOW, Store, sha256_hex};
 pub use writer::{

@@ -224,3 +224,13 @@ pub(crate) fn parse_run_status(s: &str) -> Result<RunStatus> {
 pub(crate) fn started_at(ms: u64) -> String {
     rfc3339(ms)
 }
+
+/// A workflow content a person approved to run (import quarantine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// sha256 (hex) of the file's bytes.
+    pub hash: String,
+    pub approved_at_ms: u64,
+    /// Where the file was when approved.
+    pub path: Option<String>,
+}

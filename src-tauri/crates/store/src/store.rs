@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Result, StoreError};
 use crate::records::{
-    AttemptRecord, AttemptStatus, ContextWriteRecord, GroupAggregationRecord, NewRun, Recovery,
-    RunInfo, RunRecord, StepMetrics, parse_run_status, started_at,
+    Approval, AttemptRecord, AttemptStatus, ContextWriteRecord, GroupAggregationRecord, NewRun,
+    Recovery, RunInfo, RunRecord, StepMetrics, parse_run_status, started_at,
 };
 use crate::writer::{Synchronous, Writer, WriterOptions};
 use crate::{db, liveness, recovery};
@@ -486,6 +486,84 @@ impl Store {
                     duration_ms: row.get::<_, i64>(7)?.max(0) as u64,
                     started_at_ms: u64_of(row.get(8)?),
                     finished_at_ms: u64_of(row.get(9)?),
+                })
+            })
+        })
+    }
+
+    /// Runs started by `workflow` steps of `parent_run_id` (sub-workflows),
+    /// oldest first.
+    pub fn sub_runs(&self, parent_run_id: &str) -> Result<Vec<RunInfo>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs r LEFT JOIN workflows w ON w.hash = r.workflow_hash
+             WHERE r.parent_run_id = ?1 ORDER BY r.started_at_ms, r.run_id"
+        );
+        let now = now_ms();
+        let conn = self.conn();
+        db::retry(|| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query([parent_run_id])?;
+            collect(rows, |row| run_info(row, now))
+        })
+    }
+
+    /// Whether a person approved a workflow file with this content (sha256
+    /// of its bytes, [`sha256_hex`]) to run.
+    pub fn is_approved(&self, hash: &str) -> Result<bool> {
+        let conn = self.conn();
+        db::retry(|| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM approvals WHERE hash = ?1")?
+                .query_row([hash], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
+    }
+
+    /// Records that a person approved this exact content to run (`path`:
+    /// where the file was, for display). Approving again keeps the first
+    /// approval's time and updates the path.
+    pub fn approve(&self, hash: &str, path: Option<&Path>) -> Result<()> {
+        let path = path.map(|p| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .to_string_lossy()
+                .into_owned()
+        });
+        let now = now_ms() as i64;
+        db::write(&mut self.conn(), |tx| {
+            tx.prepare_cached(
+                "INSERT INTO approvals (hash, approved_at_ms, path) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (hash) DO UPDATE SET path = COALESCE(excluded.path, approvals.path)",
+            )?
+            .execute(params![hash, now, path])?;
+            Ok(())
+        })
+    }
+
+    /// Withdraws an approval; whether there was one.
+    pub fn revoke(&self, hash: &str) -> Result<bool> {
+        db::write(&mut self.conn(), |tx| {
+            Ok(tx
+                .prepare_cached("DELETE FROM approvals WHERE hash = ?1")?
+                .execute([hash])?
+                > 0)
+        })
+    }
+
+    /// Every approval, newest first.
+    pub fn approvals(&self) -> Result<Vec<Approval>> {
+        let conn = self.conn();
+        db::retry(|| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT hash, approved_at_ms, path FROM approvals ORDER BY approved_at_ms DESC, hash",
+            )?;
+            let rows = stmt.query([])?;
+            collect(rows, |row| {
+                Ok(Approval {
+                    hash: row.get(0)?,
+                    approved_at_ms: row.get::<_, i64>(1)?.max(0) as u64,
+                    path: row.get(2)?,
                 })
             })
         })

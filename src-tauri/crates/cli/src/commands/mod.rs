@@ -9,6 +9,7 @@ pub mod rerun;
 pub mod resume;
 pub mod run;
 pub mod runs;
+pub mod secret;
 pub mod show;
 pub mod validate;
 

@@ -1,4 +1,4 @@
-//! `braid rerun RUN_ID --from STEP [--file FILE] [--time-scale F] [--json]`
+//! `braid rerun RUN_ID --from STEP [--file FILE [--trust]] [--time-scale F] [--json]`
 //!
 //! A new run that takes over the stored results of everything that is not
 //! STEP or downstream of it, and runs STEP and everything after it again.
@@ -23,6 +23,7 @@ use serde_json::json;
 use super::prior::{last_attempts, succeeded};
 use super::{read_file, report_run};
 use crate::runner::{Execution, execute};
+use crate::trust_gate::{MainFile, gate};
 use crate::{exit, output, store_access};
 
 pub struct RerunArgs<'a> {
@@ -32,6 +33,8 @@ pub struct RerunArgs<'a> {
     pub time_scale: Option<f64>,
     pub json: bool,
     pub db: Option<&'a Path>,
+    /// Approve the edited file (`--file`) and its sub-workflows.
+    pub trust: bool,
 }
 
 pub fn run(args: RerunArgs) -> u8 {
@@ -100,6 +103,18 @@ fn prepare(args: &RerunArgs) -> Result<Prepared, (u8, String)> {
     if let Some(ts) = args.time_scale {
         super::run::check_time_scale(ts).map_err(usage)?;
     }
+    let main = match args.file {
+        Some(file) => MainFile::Fresh {
+            path: file,
+            bytes: &source,
+            workflow: valid.workflow(),
+        },
+        None => MainFile::Stored {
+            path: workflow_path.as_deref(),
+            workflow: valid.workflow(),
+        },
+    };
+    let reviewed = gate(&store, main, args.trust)?;
     let target = target_node(&valid, args.from).ok_or_else(|| {
         usage(format!(
             "`{}` is not a step or group of the workflow",
@@ -139,6 +154,7 @@ fn prepare(args: &RerunArgs) -> Result<Prepared, (u8, String)> {
         time_scale: args.time_scale.unwrap_or(record.run.time_scale),
         prior,
         resumed: false,
+        reviewed: Some(reviewed),
     };
     Ok((store, execution, reused))
 }

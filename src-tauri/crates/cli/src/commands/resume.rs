@@ -16,6 +16,7 @@ use braid_store::AttemptStatus;
 use super::prior::{last_attempts, succeeded};
 use super::report_run;
 use crate::runner::{Execution, execute};
+use crate::trust_gate::{MainFile, gate};
 use crate::{exit, output, store_access};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,8 +26,14 @@ pub enum Interrupted {
     Skip,
 }
 
-pub fn run(run_id: &str, interrupted: Interrupted, json: bool, db: Option<&Path>) -> u8 {
-    match prepare(run_id, interrupted, db) {
+pub fn run(
+    run_id: &str,
+    interrupted: Interrupted,
+    json: bool,
+    db: Option<&Path>,
+    trust: bool,
+) -> u8 {
+    match prepare(run_id, interrupted, db, trust) {
         Ok((store, execution)) => {
             let workflow = execution.valid.workflow().clone();
             report_run(&workflow, execute(store, execution), json, None)
@@ -42,6 +49,7 @@ fn prepare(
     run_id: &str,
     interrupted: Interrupted,
     db: Option<&Path>,
+    trust: bool,
 ) -> Result<(Arc<braid_store::Store>, Execution), (u8, String)> {
     let usage = |m: String| (exit::USAGE, m);
     let store = store_access::open(db).map_err(usage)?;
@@ -132,6 +140,21 @@ fn prepare(
         ));
     }
     let workflow_dir = super::rerun::stored_workflow_dir(&record)?;
+    // The run's own file was approved when it first ran; sub-workflow files
+    // are read again and must be approved as they are now.
+    let stored_path = record
+        .run
+        .workflow_path
+        .as_ref()
+        .map(std::path::PathBuf::from);
+    let reviewed = gate(
+        &store,
+        MainFile::Stored {
+            path: stored_path.as_deref(),
+            workflow: valid.workflow(),
+        },
+        trust,
+    )?;
     store.claim_run(run_id).map_err(e)?;
     let execution = Execution {
         valid,
@@ -143,6 +166,7 @@ fn prepare(
         time_scale: record.run.time_scale,
         prior,
         resumed: true,
+        reviewed: Some(reviewed),
     };
     Ok((store, execution))
 }

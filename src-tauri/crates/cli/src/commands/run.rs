@@ -1,4 +1,4 @@
-//! `braid run FILE [--input K=V]… [--time-scale F] [--json] [--db PATH]`
+//! `braid run FILE [--input K=V]… [--time-scale F] [--trust] [--json] [--db PATH]`
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use braid_engine::run::machine::Prior;
 
 use super::{read_file, report_run};
 use crate::runner::{Execution, execute};
+use crate::trust_gate::{MainFile, gate};
 use crate::{exit, output, store_access};
 
 pub struct RunArgs<'a> {
@@ -19,6 +20,8 @@ pub struct RunArgs<'a> {
     pub time_scale: f64,
     pub json: bool,
     pub db: Option<&'a Path>,
+    /// Approve this exact content (and its sub-workflows) and run it.
+    pub trust: bool,
 }
 
 pub fn run_command(args: RunArgs) -> u8 {
@@ -72,6 +75,21 @@ pub fn run_command(args: RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let reviewed = match gate(
+        &store,
+        MainFile::Fresh {
+            path: args.file,
+            bytes: &source,
+            workflow: valid.workflow(),
+        },
+        args.trust,
+    ) {
+        Ok(reviewed) => reviewed,
+        Err((code, message)) => {
+            output::error_line(&message);
+            return code;
+        }
+    };
     let execution = Execution {
         valid: valid.clone(),
         workflow_source: source,
@@ -82,6 +100,7 @@ pub fn run_command(args: RunArgs) -> u8 {
         time_scale: args.time_scale,
         prior: Prior::default(),
         resumed: false,
+        reviewed: Some(reviewed),
     };
     report_run(valid.workflow(), execute(store, execution), args.json, None)
 }

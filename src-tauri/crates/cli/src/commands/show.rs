@@ -1,5 +1,6 @@
 //! `braid show RUN_ID [--json]`: one run — steps, attempts, groups, the
-//! context's audit trail, and (with `--json`) the raw event stream.
+//! context's audit trail, sub-workflow runs, and (with `--json`) the raw
+//! event stream.
 
 use std::path::Path;
 
@@ -34,6 +35,7 @@ fn show(store: &Store, run_id: &str, json: bool) -> Result<(), String> {
     let summary = store.summary(run_id).map_err(e)?;
     let attempts = store.attempts(run_id).map_err(e)?;
     let writes = store.context_writes(run_id).map_err(e)?;
+    let sub_runs = store.sub_runs(run_id).map_err(e)?;
     if json {
         let events = store.run_events(run_id).map_err(e)?;
         let mut value = serde_json::to_value(&summary).expect("summaries serialise");
@@ -50,6 +52,15 @@ fn show(store: &Store, run_id: &str, json: bool) -> Result<(), String> {
                 "events".into(),
                 serde_json::to_value(&events).expect("events serialise"),
             );
+            if let Some(parent) = &record.run.parent_run_id {
+                map.insert("parent_run_id".into(), Value::String(parent.clone()));
+            }
+            if !sub_runs.is_empty() {
+                map.insert(
+                    "sub_runs".into(),
+                    serde_json::to_value(&sub_runs).expect("rows serialise"),
+                );
+            }
         }
         println!(
             "{}",
@@ -104,6 +115,20 @@ fn show(store: &Store, run_id: &str, json: bool) -> Result<(), String> {
         ]);
     }
     println!("\ncontext writes\n{audit}");
+    if let Some(parent) = &record.run.parent_run_id {
+        println!("\nsub-run of {parent}");
+    }
+    if !sub_runs.is_empty() {
+        println!("\nsub-runs");
+        for sub in &sub_runs {
+            println!(
+                "  {}  {}  {}",
+                sub.run_id,
+                sub.workflow_id,
+                sub.status.as_str()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -6,24 +6,38 @@ use braid_engine::diagnostic::has_errors;
 use braid_engine::{Severity, Validation};
 use serde_json::json;
 
-use super::{Loaded, load_file};
+use super::read_file;
 use crate::{exit, output};
+
+/// A file's own diagnostics, then those of the sub-workflows it names
+/// (`workflow_cycle`, unreadable or invalid sub-workflows; reading them
+/// never runs anything). Whether it is valid counts both.
+fn check(file: &std::path::Path, bytes: &[u8]) -> (bool, Vec<braid_engine::Diagnostic>) {
+    let validation = braid_engine::load(bytes);
+    let mut diagnostics = validation.diagnostics().to_vec();
+    if let Ok(workflow) = braid_engine::parse::parse_workflow(bytes) {
+        let references = braid_engine::validate::references::check_references(file, &workflow);
+        diagnostics.extend(references.diagnostics);
+    }
+    let valid = matches!(validation, Validation::Valid(_)) && !has_errors(&diagnostics);
+    (valid, diagnostics)
+}
 
 pub fn run(files: &[PathBuf], json: bool) -> u8 {
     let mut status = exit::SUCCESS;
     let mut reports = Vec::new();
     for file in files {
-        match load_file(file) {
-            Loaded::Unreadable(message) => {
+        match read_file(file) {
+            Err(message) => {
                 output::error_line(&message);
                 status = exit::USAGE;
                 reports.push(
                     json!({ "file": file, "valid": false, "error": message, "diagnostics": [] }),
                 );
             }
-            Loaded::Checked(validation) => {
-                let diagnostics = validation.diagnostics();
-                let valid = matches!(validation, Validation::Valid(_));
+            Ok(bytes) => {
+                let (valid, diagnostics) = check(file, &bytes);
+                let diagnostics = diagnostics.as_slice();
                 let errors = diagnostics
                     .iter()
                     .filter(|d| d.severity == Severity::Error)
@@ -49,8 +63,7 @@ pub fn run(files: &[PathBuf], json: bool) -> u8 {
                     for d in diagnostics {
                         output::diagnostic(file, d);
                     }
-                    if let Validation::Valid(v) = &validation {
-                        let wf = v.workflow();
+                    if let (true, Ok(wf)) = (valid, braid_engine::parse::parse_workflow(&bytes)) {
                         println!(
                             "{}: valid ({}, {}, {}{})",
                             file.display(),

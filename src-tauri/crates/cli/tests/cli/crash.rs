@@ -121,7 +121,13 @@ fn kill_9_at_many_points_then_resume_runs_every_committed_step_exactly_once() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
             .arg("--db")
             .arg(&db)
-            .args(["run", "--json", file.to_str().unwrap(), "--input"])
+            .args([
+                "run",
+                "--json",
+                "--trust",
+                file.to_str().unwrap(),
+                "--input",
+            ])
             .arg(format!("ledger={}", ledger.display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -5,6 +5,7 @@ mod crash;
 mod history;
 mod plan;
 mod run;
+mod services;
 mod validate;
 
 use std::path::PathBuf;

@@ -5,9 +5,11 @@ use super::{braid, stderr, stdout};
 
 #[test]
 fn run_json_has_the_contract_shape_and_exit_0() {
+    // blog-publishing has a shell step: it runs once approved (--trust).
     let out = braid(&[
         "run",
         "--json",
+        "--trust",
         "--time-scale",
         "0.01",
         "workflows/blog-publishing.json",
@@ -33,12 +35,17 @@ fn run_json_has_the_contract_shape_and_exit_0() {
 
 #[test]
 fn every_example_runs_from_the_cli() {
+    // Not workflows/llm-review.json: it needs a model server (Ollama at
+    // 127.0.0.1:11434) that cannot run here; `services.rs` runs the llm agent
+    // against a stand-in, and validate.rs checks every example file.
     for (file, input) in [
         ("workflows/release-pipeline.json", "version=2.4.0"),
         ("workflows/code-review-swarm.json", "pr_number=42"),
         ("workflows/page-audit-map.json", ""),
     ] {
-        let mut args = vec!["run", "--time-scale", "0.01", file];
+        // --trust: release-pipeline runs a shell step (the others are sim-only
+        // and would run without it).
+        let mut args = vec!["run", "--trust", "--time-scale", "0.01", file];
         if !input.is_empty() {
             args.extend(["--input", input]);
         }
@@ -76,7 +83,7 @@ fn a_failed_run_exits_1_and_says_why() {
         r#"{ "format": "braid/1", "id": "fails", "steps": [{ "id": "boom", "agent": { "kind": "shell", "script": "echo nope >&2; exit 3" } }] }"#,
     )
     .unwrap();
-    let out = braid(&["run", "--json", file.to_str().unwrap()]);
+    let out = braid(&["run", "--json", "--trust", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let run: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(run["status"], "failed");
@@ -111,7 +118,7 @@ fn ctrl_c_cancels_the_run_and_kills_its_processes() {
     });
     std::fs::write(&file, doc.to_string()).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_braid"))
-        .args(["run", "--json", file.to_str().unwrap()])
+        .args(["run", "--json", "--trust", file.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

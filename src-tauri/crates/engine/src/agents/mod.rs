@@ -7,10 +7,14 @@
 //! an [`AttemptReport`]. It never touches the context or the scheduler: what
 //! it returns is judged by the state machine.
 
+pub mod http;
+pub mod llm;
+pub mod net;
 pub mod process;
 pub mod result;
 pub mod shell;
 pub mod sim;
+pub mod workflow;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -23,7 +27,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::{AttemptRef, EventBus, EventKind};
 use crate::model::{self, JsonMap, Step};
+use crate::run::driver::RunServices;
 use crate::run::machine::AttemptOutcome;
+use crate::secrets::RunSecrets;
+use crate::template::{MAP_INDEX, MAP_ITEM};
 
 /// One attempt of one step, as an agent sees it.
 pub struct Attempt {
@@ -41,11 +48,87 @@ pub struct Attempt {
     pub workflow_dir: PathBuf,
     /// For live output lines and spawned-process notices.
     pub events: Arc<EventBus>,
+    /// What the run provides its agents: secrets, sub-workflow support.
+    pub run: Arc<RunContext>,
 }
 
 impl Attempt {
     pub fn emit(&self, kind: EventKind) {
         self.events.emit(kind);
+    }
+
+    /// The value a placeholder names: a `requires` key, or `item`/`index`
+    /// in a map branch. (Secrets are looked up separately, only where they
+    /// are allowed.)
+    pub fn value(&self, name: &str) -> Option<Value> {
+        lookup_value(&self.inputs, self.element.as_ref(), name)
+    }
+
+    /// [`Attempt::value`] as text: strings as they are, other JSON serialised.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.value(name).map(|v| shell::value_text(&v))
+    }
+}
+
+/// The value of a placeholder name among a step's inputs and map element.
+pub fn lookup_value(inputs: &JsonMap, element: Option<&(u32, Value)>, name: &str) -> Option<Value> {
+    match (name, element) {
+        (MAP_ITEM, Some((_, item))) => Some(item.clone()),
+        (MAP_INDEX, Some((index, _))) => Some(Value::from(*index)),
+        _ => inputs.get(name).cloned(),
+    }
+}
+
+/// Replaces placeholders inside a JSON value: a string that is exactly one
+/// placeholder becomes the value itself (a number stays a number), other
+/// strings get the values' text spliced in. Keys are left alone.
+pub fn fill_json(template: &Value, lookup: &impl Fn(&str) -> Option<Value>) -> Value {
+    match template {
+        Value::String(text) => {
+            let found = crate::template::placeholders(text);
+            if let [only] = found.as_slice() {
+                if only.range == (0..text.len()) {
+                    if let Some(value) = lookup(only.name) {
+                        return value;
+                    }
+                }
+            }
+            Value::String(crate::template::substitute(text, |name| {
+                lookup(name).map(|v| shell::value_text(&v))
+            }))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill_json(v, lookup)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), fill_json(v, lookup)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Per run: what every attempt of it may use beyond its own inputs.
+pub struct RunContext {
+    pub run_id: String,
+    /// Resolved secrets and the run's masker (shared with sub-runs).
+    pub secrets: Arc<RunSecrets>,
+    /// Sub-workflow support, passed on to sub-runs.
+    pub services: RunServices,
+    pub time_scale: f64,
+    pub default_concurrency: Option<usize>,
+}
+
+impl RunContext {
+    /// A context for an attempt run outside a driver (agent tests): no
+    /// secrets, no sub-run recording.
+    pub fn detached(run_id: &str) -> Arc<Self> {
+        Arc::new(Self {
+            run_id: run_id.to_string(),
+            secrets: RunSecrets::new(Arc::new(crate::secrets::StaticSecrets::default())),
+            services: RunServices::default(),
+            time_scale: 1.0,
+            default_concurrency: None,
+        })
     }
 }
 
@@ -79,11 +162,14 @@ pub trait Agent: Send + Sync {
 }
 
 /// The agent for a step's `agent` settings, or `None` for kinds this build
-/// cannot run (validation already refuses those).
+/// cannot run (validation already refuses those; every kind of `braid/1`
+/// runs today).
 pub fn for_step(agent: &model::Agent) -> Option<Box<dyn Agent>> {
     match agent {
         model::Agent::Sim(sim) => Some(Box::new(sim::SimAgent::new(sim.clone()))),
         model::Agent::Shell(shell) => Some(Box::new(shell::ShellAgent::new(shell.clone()))),
-        model::Agent::Http(_) | model::Agent::Llm(_) | model::Agent::Workflow(_) => None,
+        model::Agent::Http(http) => Some(Box::new(http::HttpAgent::new(http.clone()))),
+        model::Agent::Llm(llm) => Some(Box::new(llm::LlmAgent::new(llm.clone()))),
+        model::Agent::Workflow(wf) => Some(Box::new(workflow::WorkflowAgent::new(wf.clone()))),
     }
 }

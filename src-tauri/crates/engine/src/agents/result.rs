@@ -131,6 +131,68 @@ pub fn parse_stdout_detailed(stdout: &str, produces: &[String]) -> ParsedResult 
     }
 }
 
+/// Reads an `http` agent's response body as a result: the whole body as a
+/// result object; else, when the step produces exactly one key, the body
+/// as that key's value (parsed as JSON when it is JSON, else the trimmed
+/// text); else an empty result.
+pub fn parse_body(body: &str, produces: &[String]) -> AgentResult {
+    let trimmed = body.trim();
+    if let Some((result, _)) = result_from_json_text(trimmed) {
+        return result;
+    }
+    let mut result = AgentResult::default();
+    if let ([key], false) = (produces, trimmed.is_empty()) {
+        let value = serde_json::from_str::<Value>(trimmed)
+            .unwrap_or_else(|_| Value::String(trimmed.to_owned()));
+        result.outputs.insert(key.clone(), value);
+    }
+    result
+}
+
+/// Reads a model's reply (`llm` agent) as a result object, tolerating what
+/// models wrap around JSON: a fenced code block (```` ```json … ``` ````),
+/// or prose before and after the object. When no result object is found
+/// and the step produces exactly one key, the trimmed reply becomes its
+/// value. `None`: neither (the reply is unusable).
+pub fn parse_reply(reply: &str, produces: &[String]) -> Option<AgentResult> {
+    let trimmed = reply.trim();
+    let mut candidates: Vec<&str> = vec![trimmed];
+    if let Some(fenced) = fenced_block(trimmed) {
+        candidates.push(fenced);
+    }
+    if let (Some(open), Some(close)) = (trimmed.find('{'), trimmed.rfind('}')) {
+        if open < close {
+            candidates.push(&trimmed[open..=close]);
+        }
+    }
+    for text in candidates {
+        if let Some((result, _)) = result_from_json_text(text.trim()) {
+            return Some(result);
+        }
+    }
+    match (produces, trimmed.is_empty()) {
+        ([key], false) => {
+            let mut result = AgentResult::default();
+            result
+                .outputs
+                .insert(key.clone(), Value::String(trimmed.to_owned()));
+            Some(result)
+        }
+        _ => None,
+    }
+}
+
+/// The contents of the first ```` ``` ```` fenced block (its info string,
+/// such as `json`, dropped).
+fn fenced_block(text: &str) -> Option<&str> {
+    let start = text.find("```")?;
+    let after = &text[start + 3..];
+    let body_start = after.find('\n').map_or(0, |i| i + 1);
+    let body = &after[body_start..];
+    let end = body.find("```")?;
+    Some(&body[..end])
+}
+
 /// Parses `text` as a JSON object and reads it as a result object, if it is
 /// one. Cheap rejection first: only text that looks like an object is handed
 /// to the JSON parser.
@@ -387,6 +449,30 @@ mod tests {
         let (r, w) = result_from_object(&object(json!({"score": 1e3}))).unwrap();
         assert_eq!(r.score, Some(1000.0));
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn bodies_are_result_objects_or_the_single_product() {
+        let r = parse_body(r#"{"approved": true, "score": 90}"#, &[]);
+        assert_eq!((r.approved, r.score), (Some(true), Some(90.0)));
+        let r = parse_body(r#"{"title": "Hi"}"#, &keys(&["doc"]));
+        assert_eq!(r.outputs, object(json!({"doc": {"title": "Hi"}})));
+        let r = parse_body("plain text\n", &keys(&["doc"]));
+        assert_eq!(r.outputs, object(json!({"doc": "plain text"})));
+        assert_eq!(parse_body("<html>", &[]), AgentResult::default());
+    }
+
+    #[test]
+    fn replies_tolerate_fences_and_prose() {
+        let fenced = "Here you go:\n```json\n{\"approved\": false, \"score\": 40}\n```\nThanks";
+        let r = parse_reply(fenced, &[]).unwrap();
+        assert_eq!((r.approved, r.score), (Some(false), Some(40.0)));
+        let prose = "Verdict: {\"approved\": true} as asked.";
+        assert_eq!(parse_reply(prose, &[]).unwrap().approved, Some(true));
+        assert!(parse_reply("I cannot do that.", &[]).is_none());
+        assert!(parse_reply("{\"approved\": tru", &[]).is_none());
+        let r = parse_reply("A short summary.", &keys(&["summary"])).unwrap();
+        assert_eq!(r.outputs, object(json!({"summary": "A short summary."})));
     }
 
     #[test]

@@ -31,6 +31,8 @@ mod trends;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 
 pub use recommend::apply_edits;
@@ -105,6 +107,18 @@ pub fn analyze_run_with(
         (None, Vec::new())
     };
 
+    // Metrics the agents reported (token usage), summed per step and run.
+    let mut step_metrics: HashMap<&str, IndexMap<String, u64>> = HashMap::new();
+    let mut run_metrics: IndexMap<String, u64> = IndexMap::new();
+    for event in events {
+        if let crate::events::EventKind::StepMetrics { at, metrics } = &event.kind {
+            let per_step = step_metrics.entry(at.step.as_str()).or_default();
+            for (key, value) in metrics {
+                *per_step.entry(key.clone()).or_default() += value;
+                *run_metrics.entry(key.clone()).or_default() += value;
+            }
+        }
+    }
     let steps: IndexMap<String, StepReport> = wf
         .steps
         .iter()
@@ -127,6 +141,7 @@ pub fn analyze_run_with(
                     join_wait_ms: m.join_wait_ms,
                     critical: facts.on_path[s],
                     elements: facts.timeline.steps[s].is_map().then_some(m.elements),
+                    metrics: step_metrics.remove(step.id.as_str()).unwrap_or_default(),
                 },
             )
         })
@@ -198,6 +213,7 @@ pub fn analyze_run_with(
         replanned_ms,
         history_runs: history.len(),
         timeline: facts.timeline,
+        metrics: run_metrics,
     }
 }
 

@@ -54,6 +54,20 @@ pub struct RunReport {
     pub history_runs: usize,
     /// Spans of every attempt (what the Gantt chart draws).
     pub timeline: Timeline,
+    /// Metrics the agents reported, summed over the run (an `llm` step's
+    /// `prompt_tokens`, `completion_tokens`, `total_tokens`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub metrics: IndexMap<String, u64>,
+}
+
+/// Tokens in a set of metrics: `total_tokens`, else prompt + completion.
+pub fn tokens(metrics: &IndexMap<String, u64>) -> Option<u64> {
+    metrics.get("total_tokens").copied().or_else(|| {
+        let prompt = metrics.get("prompt_tokens");
+        let completion = metrics.get("completion_tokens");
+        (prompt.is_some() || completion.is_some())
+            .then(|| prompt.copied().unwrap_or(0) + completion.copied().unwrap_or(0))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +112,10 @@ pub struct StepReport {
     /// Map branch: number of elements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elements: Option<usize>,
+    /// Metrics its attempts reported, summed (token usage of an `llm` step,
+    /// or of the `llm` steps of a sub-workflow).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub metrics: IndexMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,10 +22,12 @@ use super::inputs::{InputError, resolve_inputs};
 use super::machine::{
     AttemptOutcome, Effect, Input, Machine, MachineOptions, StartAttempt, UnitId,
 };
-use crate::agents::{self, Agent, Attempt, AttemptReport};
+use crate::agents::workflow::SubRuns;
+use crate::agents::{self, Agent, Attempt, AttemptReport, RunContext};
 use crate::events::{AttemptRef, EventBus, EventKind, RunStatus};
 use crate::model::{JsonMap, Step};
 use crate::run::machine::Prior;
+use crate::secrets::{Masker, RunSecrets, default_source, secret_names};
 use crate::validate::ValidWorkflow;
 
 /// Something that makes events durable (the store's writer). The driver
@@ -54,6 +56,31 @@ pub struct RunRequest {
     /// Continuing an earlier run under the same id: emits `RunResumed`
     /// instead of `RunStarted` (the caller continues the bus's numbering).
     pub resumed: bool,
+    /// Secrets, sub-workflow recording, approved sub-workflow files.
+    pub services: RunServices,
+}
+
+/// What a run offers its service agents. All optional: the default
+/// resolves secrets from the keychain then the environment, and runs
+/// sub-workflows without recording them anywhere.
+#[derive(Clone, Default)]
+pub struct RunServices {
+    /// Secrets already resolved (a sub-run shares its parent's, and so its
+    /// masker); `None`: a fresh set from [`default_source`].
+    pub secrets: Option<Arc<RunSecrets>>,
+    /// Records sub-workflow runs (the CLI: as runs in the store, linked to
+    /// this one).
+    pub sub_runs: Option<Arc<dyn SubRuns>>,
+    /// Sub-workflow files the caller read and approved, by canonical path:
+    /// when set, a `workflow` step runs exactly these bytes rather than
+    /// reading the file again (it may have changed since it was reviewed),
+    /// and refuses any file not among them. `None`: read from disk.
+    pub files: Option<Arc<HashMap<PathBuf, Arc<[u8]>>>>,
+    /// How deep this run is nested in sub-workflow steps (0: top level).
+    pub depth: u32,
+    /// The workflow files of the enclosing runs, outermost first (a backstop
+    /// against recursion that validation did not see).
+    pub stack: Vec<PathBuf>,
 }
 
 impl RunRequest {
@@ -74,8 +101,36 @@ impl RunRequest {
             durability: None,
             prior: Prior::default(),
             resumed: false,
+            services: RunServices::default(),
         }
     }
+}
+
+/// An attempt's report with every secret value masked, before the
+/// scheduler (and so the context and the events) sees it.
+fn mask_report(masker: &Masker, mut report: AttemptReport) -> AttemptReport {
+    if masker.is_empty() {
+        return report;
+    }
+    let mask = |s: String| masker.mask(&s).into_owned();
+    report.outcome = match report.outcome {
+        AttemptOutcome::Succeeded(result) => AttemptOutcome::Succeeded(masker.mask_serde(result)),
+        AttemptOutcome::Failed { error } => AttemptOutcome::Failed { error: mask(error) },
+        AttemptOutcome::TimedOut { error } => AttemptOutcome::TimedOut { error: mask(error) },
+        AttemptOutcome::Cancelled => AttemptOutcome::Cancelled,
+        AttemptOutcome::ServiceFailed {
+            error,
+            retry_after_ms,
+            retryable,
+        } => AttemptOutcome::ServiceFailed {
+            error: mask(error),
+            retry_after_ms,
+            retryable,
+        },
+    };
+    report.stdout_tail = mask(report.stdout_tail);
+    report.stderr_tail = mask(report.stderr_tail);
+    report
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +175,33 @@ pub async fn run(
         time_scale: request.time_scale,
         seed: 0,
     };
+    // Secrets first: every value is known to the masker before any event
+    // is emitted or anything runs that could echo one.
+    let secrets = request
+        .services
+        .secrets
+        .clone()
+        .unwrap_or_else(|| RunSecrets::new(default_source()));
+    let names: Vec<String> = secret_names(request.valid.workflow()).into_iter().collect();
+    if !names.is_empty() {
+        let resolver = secrets.clone();
+        // A keychain lookup may talk to a daemon: not on an async thread.
+        let _ = tokio::task::spawn_blocking(move || {
+            resolver.resolve_all(names.iter().map(String::as_str));
+        })
+        .await;
+    }
+    bus.set_masker(secrets.masker().clone());
+    let context = Arc::new(RunContext {
+        run_id: request.run_id.clone(),
+        secrets: secrets.clone(),
+        services: RunServices {
+            secrets: Some(secrets),
+            ..request.services.clone()
+        },
+        time_scale: request.time_scale,
+        default_concurrency: request.default_concurrency,
+    });
     if request.resumed {
         bus.emit(EventKind::RunResumed {
             run_id: request.run_id.clone(),
@@ -161,6 +243,7 @@ pub async fn run(
         run_token: cancel.child_token(),
         durability: request.durability,
         finished: None,
+        context,
     };
     let effects = driver.machine.start();
     driver.carry_out(effects, None).await;
@@ -205,6 +288,7 @@ struct Driver {
     run_token: CancellationToken,
     durability: Option<Arc<dyn Durability>>,
     finished: Option<(RunStatus, Option<String>)>,
+    context: Arc<RunContext>,
 }
 
 impl Driver {
@@ -221,6 +305,7 @@ impl Driver {
                 report,
             } => {
                 self.tokens.remove(&unit);
+                let report = mask_report(self.context.secrets.masker(), *report);
                 let ended = EventKind::AttemptEnded {
                     at,
                     exit_code: report.exit_code,
@@ -319,6 +404,7 @@ impl Driver {
             time_scale: self.time_scale,
             workflow_dir: self.workflow_dir.clone(),
             events: self.bus.clone(),
+            run: self.context.clone(),
         };
         let (unit, number) = (start.unit, start.attempt);
         let span = tracing::info_span!("attempt", step_id = %at.step, element = ?at.element, attempt = number);

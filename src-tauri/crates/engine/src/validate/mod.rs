@@ -9,6 +9,7 @@
 
 mod dataflow;
 pub mod graph;
+pub mod references;
 mod settings;
 mod structure;
 

@@ -1,9 +1,16 @@
 //! Per-node settings: aggregation rules, limits and resources, numeric
 //! ranges, and agent configuration (including placeholder rules).
 
+use serde_json::Value;
+
 use super::graph::WorkflowGraph;
+use crate::agents::http::METHODS;
+use crate::agents::net;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Agent, Retry, ShellAgent, Step, Strategy, Workflow};
+use crate::model::{
+    Agent, HttpAgent, LlmAgent, Retry, ShellAgent, Step, Strategy, Workflow, WorkflowAgent,
+};
+use crate::secrets::is_valid_name;
 use crate::template::{self, MAP_INDEX, MAP_ITEM, SECRET_PREFIX};
 
 /// The implicit resource every step holds one unit of.
@@ -255,27 +262,246 @@ fn check_agent(step: &Step, path: &str, map_branch: bool, out: &mut Vec<Diagnost
         Agent::Sim(sim) => {
             if let Some(score) = sim.score {
                 if !(0.0..=100.0).contains(&score) {
-                    out.push(agent_error(&apath, "score", &node, format!("score is {score}; scores run from 0 to 100")));
+                    out.push(agent_error(
+                        &apath,
+                        "score",
+                        &node,
+                        format!("score is {score}; scores run from 0 to 100"),
+                    ));
                 }
             }
             if let Some(rate) = sim.fail_rate {
                 if !(0.0..=1.0).contains(&rate) {
-                    out.push(agent_error(&apath, "fail_rate", &node, format!("fail_rate is {rate}; it is a probability from 0 to 1")));
+                    out.push(agent_error(
+                        &apath,
+                        "fail_rate",
+                        &node,
+                        format!("fail_rate is {rate}; it is a probability from 0 to 1"),
+                    ));
                 }
             }
         }
         Agent::Shell(shell) => check_shell(step, shell, &apath, map_branch, out),
-        other => out.push(
-            Diagnostic::error(
-                Code::UnsupportedAgent,
-                format!("{apath}.kind"),
+        Agent::Http(http) => check_http(step, http, &apath, map_branch, out),
+        Agent::Llm(llm) => check_llm(step, llm, &apath, map_branch, out),
+        Agent::Workflow(sub) => check_workflow(step, sub, &apath, map_branch, out),
+    }
+}
+
+/// Every string inside a JSON value, with its path (for placeholder checks).
+fn json_texts<'a>(value: &'a Value, path: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        Value::String(s) => out.push((path, s)),
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                json_texts(v, format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                json_texts(v, format!("{path}.{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_http(
+    step: &Step,
+    http: &HttpAgent,
+    apath: &str,
+    map_branch: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let node = [step.id.as_str()];
+    if let Some(method) = &http.method {
+        if !METHODS.contains(&method.trim().to_ascii_uppercase().as_str()) {
+            out.push(agent_error(
+                apath,
+                "method",
+                &node,
                 format!(
-                    "`{}` agents are not yet supported by this version of Braid; use `sim` or `shell`",
-                    other.kind()
+                    "`{method}` is not a method the http agent sends ({})",
+                    METHODS.join(", ")
                 ),
+            ));
+        }
+    }
+    if let Err(message) = net::parse_template(&http.url) {
+        out.push(Diagnostic::error(Code::BadUrl, format!("{apath}.url"), message).with_nodes(node));
+    }
+    let mut texts: Vec<(String, &str)> = vec![(format!("{apath}.url"), http.url.as_str())];
+    if let Some(body) = &http.body {
+        json_texts(body, format!("{apath}.body"), &mut texts);
+    }
+    check_placeholders(step, map_branch, texts, false, out);
+    let mut headers = Vec::new();
+    for (name, value) in &http.headers {
+        if reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).is_err() {
+            out.push(agent_error(
+                apath,
+                &format!("headers.{name}"),
+                &node,
+                format!(
+                    "`{name}` is not a valid header name (and header names take no placeholders)"
+                ),
+            ));
+        }
+        headers.push((format!("{apath}.headers.{name}"), value.as_str()));
+    }
+    check_placeholders(step, map_branch, headers, true, out);
+}
+
+fn check_llm(
+    step: &Step,
+    llm: &LlmAgent,
+    apath: &str,
+    map_branch: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let node = [step.id.as_str()];
+    let base = format!("{apath}.base_url");
+    if template::has_placeholder_syntax(&llm.base_url) {
+        out.push(
+            Diagnostic::error(
+                Code::BadUrl,
+                base,
+                "`base_url` must be written literally: no placeholders",
             )
             .with_nodes(node),
-        ),
+        );
+    } else if let Err(message) = net::parse_template(&llm.base_url) {
+        out.push(Diagnostic::error(Code::BadUrl, base, message).with_nodes(node));
+    }
+    if llm.model.trim().is_empty() || template::has_placeholder_syntax(&llm.model) {
+        out.push(agent_error(
+            apath,
+            "model",
+            &node,
+            "`model` names the model literally, e.g. \"llama3.1\"".into(),
+        ));
+    }
+    if llm.prompt.trim().is_empty() {
+        out.push(agent_error(
+            apath,
+            "prompt",
+            &node,
+            "`prompt` is empty".into(),
+        ));
+    }
+    if let Some(key) = &llm.api_key {
+        let found = template::placeholders(key);
+        let is_one_secret = matches!(found.as_slice(), [p] if p.range == (0..key.trim_end().len())
+            && key.trim_start().len() == key.len()
+            && p.name.starts_with(SECRET_PREFIX));
+        if !is_one_secret {
+            out.push(agent_error(
+                apath,
+                "api_key",
+                &node,
+                "`api_key` must be a secret reference such as \"{{secret:OPENAI_API_KEY}}\"; never write a key into the file".into(),
+            ));
+        } else {
+            check_placeholders(
+                step,
+                map_branch,
+                vec![(format!("{apath}.api_key"), key.as_str())],
+                true,
+                out,
+            );
+        }
+    }
+    if let Some(t) = llm.temperature {
+        if !(t.is_finite() && (0.0..=2.0).contains(&t)) {
+            out.push(value_error(
+                &format!("{apath}.temperature"),
+                Some(&step.id),
+                format!("temperature is {t}; it runs from 0 to 2"),
+            ));
+        }
+    }
+    if llm.max_tokens == Some(0) {
+        out.push(value_error(
+            &format!("{apath}.max_tokens"),
+            Some(&step.id),
+            "max_tokens is 0; the model could not answer".into(),
+        ));
+    }
+    let mut texts = vec![(format!("{apath}.prompt"), llm.prompt.as_str())];
+    if let Some(system) = &llm.system {
+        texts.push((format!("{apath}.system"), system.as_str()));
+    }
+    check_placeholders(step, map_branch, texts, false, out);
+}
+
+fn check_workflow(
+    step: &Step,
+    sub: &WorkflowAgent,
+    apath: &str,
+    map_branch: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let node = [step.id.as_str()];
+    if sub.path.trim().is_empty() {
+        out.push(agent_error(
+            apath,
+            "path",
+            &node,
+            "`path` names the sub-workflow file".into(),
+        ));
+    } else if template::has_placeholder_syntax(&sub.path) {
+        out.push(agent_error(
+            apath,
+            "path",
+            &node,
+            "`path` must be written literally: data may not choose which workflow runs".into(),
+        ));
+    }
+    let mut texts = Vec::new();
+    for (key, value) in &sub.inputs {
+        json_texts(value, format!("{apath}.inputs.{key}"), &mut texts);
+    }
+    check_placeholders(step, map_branch, texts, false, out);
+}
+
+/// Placeholders must name a `requires` key (or `item`/`index` in a map
+/// branch); `{{secret:NAME}}` only where `secrets_allowed`, with a valid name.
+fn check_placeholders(
+    step: &Step,
+    map_branch: bool,
+    texts: Vec<(String, &str)>,
+    secrets_allowed: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let node = [step.id.as_str()];
+    for (path, text) in texts {
+        for placeholder in template::placeholders(text) {
+            let name = placeholder.name;
+            let bound = step.requires.iter().any(|k| k == name)
+                || map_branch && (name == MAP_ITEM || name == MAP_INDEX);
+            if let Some(secret) = name.strip_prefix(SECRET_PREFIX) {
+                if !secrets_allowed {
+                    out.push(
+                        Diagnostic::error(Code::BadAgent, path.clone(), format!("`{{{{{name}}}}}`: secrets may only appear in http headers and llm api_key"))
+                            .with_nodes(node),
+                    );
+                } else if !is_valid_name(secret.trim()) {
+                    out.push(
+                        Diagnostic::error(Code::BadAgent, path.clone(), format!("`{secret}` is not a secret name (letters, digits and `_`, like an environment variable)"))
+                            .with_nodes(node),
+                    );
+                }
+            } else if !bound {
+                out.push(
+                    Diagnostic::error(
+                        Code::UnknownPlaceholder,
+                        path.clone(),
+                        format!("placeholder `{{{{{name}}}}}` names a key that step `{}` does not list in `requires`", step.id),
+                    )
+                    .with_nodes(node),
+                );
+            }
+        }
     }
 }
 
@@ -332,28 +558,7 @@ fn check_shell(
     for (name, value) in &shell.env {
         texts.push((format!("{apath}.env.{name}"), value));
     }
-    for (path, text) in texts {
-        for placeholder in template::placeholders(text) {
-            let name = placeholder.name;
-            let bound = step.requires.iter().any(|k| k == name)
-                || map_branch && (name == MAP_ITEM || name == MAP_INDEX);
-            if name.starts_with(SECRET_PREFIX) {
-                out.push(
-                    Diagnostic::error(Code::BadAgent, path.clone(), format!("`{{{{{name}}}}}`: secrets may only appear in http headers and llm api_key"))
-                        .with_nodes(node),
-                );
-            } else if !bound {
-                out.push(
-                    Diagnostic::error(
-                        Code::UnknownPlaceholder,
-                        path.clone(),
-                        format!("placeholder `{{{{{name}}}}}` names a key that step `{}` does not list in `requires`", step.id),
-                    )
-                    .with_nodes(node),
-                );
-            }
-        }
-    }
+    check_placeholders(step, map_branch, texts, false, out);
 }
 
 fn check_retry(retry: &Retry, path: &str, node: Option<&str>, out: &mut Vec<Diagnostic>) {

@@ -129,7 +129,9 @@ fn assert_paths_rooted(file: &str, diagnostics: &[Diagnostic]) {
 
 /// Every error code the loader and validator can report. `too_large` is the
 /// one without a committed fixture (it needs a 5 MB file); the parser's own
-/// tests cover it.
+/// tests cover it. `workflow_cycle` comes from the separate cross-file pass
+/// (`validate::references`, tested there and through the CLI), not from
+/// `load`; `unsupported_agent` is no longer reported (every agent kind runs).
 const ERROR_CODES: [Code; 23] = [
     Code::Parse,
     Code::UnknownField,
@@ -153,7 +155,7 @@ const ERROR_CODES: [Code; 23] = [
     Code::BadCondition,
     Code::BadGroup,
     Code::UnknownPlaceholder,
-    Code::UnsupportedAgent,
+    Code::BadUrl,
 ];
 const WARNING_CODES: [Code; 2] = [Code::Unreachable, Code::UnusedOutput];
 

@@ -7,3 +7,4 @@ mod process;
 mod properties;
 mod roundtrip;
 mod run;
+mod services;

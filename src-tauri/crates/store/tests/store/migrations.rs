@@ -29,6 +29,7 @@ fn a_fresh_file_gets_every_table_at_the_current_version() {
     assert_eq!(
         tables,
         [
+            "approvals",
             "attempts",
             "context_writes",
             "digests",
@@ -116,4 +117,52 @@ fn a_version_1_database_is_migrated_with_its_runs() {
     const { assert!(SCHEMA_VERSION >= 2) };
     let run = store.run("old").unwrap();
     assert_eq!((run.workflow_id.as_str(), run.workflow_path), ("wf", None));
+}
+
+#[test]
+fn approvals_are_kept_by_content_hash() {
+    let db = temp_db();
+    let store = open(&db);
+    let hash = braid_store::sha256_hex(b"{\"format\": \"braid/1\"}");
+    assert!(!store.is_approved(&hash).unwrap());
+    store
+        .approve(&hash, Some(std::path::Path::new("workflows/x.json")))
+        .unwrap();
+    store.approve(&hash, None).unwrap();
+    assert!(store.is_approved(&hash).unwrap());
+    let approvals = store.approvals().unwrap();
+    assert_eq!(approvals.len(), 1);
+    assert!(
+        approvals[0]
+            .path
+            .as_deref()
+            .unwrap()
+            .ends_with("workflows/x.json")
+    );
+    // Another process sees it.
+    drop(store);
+    let store = open(&db);
+    assert!(store.is_approved(&hash).unwrap());
+    assert!(store.revoke(&hash).unwrap());
+    assert!(!store.is_approved(&hash).unwrap());
+    assert!(!store.revoke(&hash).unwrap());
+}
+
+#[test]
+fn a_version_3_database_gains_the_approvals_table() {
+    let db = temp_db();
+    {
+        let conn = rusqlite::Connection::open(&db.path).unwrap();
+        for sql in [
+            include_str!("../../src/migrations/0001_initial.sql"),
+            include_str!("../../src/migrations/0002_workflow_path.sql"),
+            include_str!("../../src/migrations/0003_digests.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+    }
+    let store = open(&db);
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    assert!(store.approvals().unwrap().is_empty());
 }

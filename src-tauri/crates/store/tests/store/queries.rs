@@ -785,6 +785,11 @@ fn create_run_stores_inputs_time_scale_and_parent() {
     );
     // Recorded without a path: none.
     assert_eq!(store.run(&parent).unwrap().workflow_path, None);
+    // The parent lists its sub-runs.
+    let subs = store.sub_runs(&parent).unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].run_id, child);
+    assert!(store.sub_runs(&child).unwrap().is_empty());
 }
 
 #[test]

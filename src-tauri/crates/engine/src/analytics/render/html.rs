@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::gantt::{self, BACKOFF, CANCELLED, CRITICAL, FAILED, NORMAL};
 use super::markdown::edit_text;
 use super::{fmt_change, fmt_count, fmt_ms, fmt_pct};
-use crate::analytics::report::{RunReport, Severity, TrendReport};
+use crate::analytics::report::{RunReport, Severity, TrendReport, tokens};
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -271,15 +271,29 @@ pub fn run(r: &RunReport) -> String {
         }
     }
 
-    b.push_str(r#"<h2>Steps</h2><div class="panel" style="padding:0"><table><thead><tr><th>step</th><th>status</th><th class="n">duration</th><th class="n">queued</th><th class="n">exec</th><th class="n">retry</th><th class="n">join wait</th><th class="n">slack</th><th class="n">attempts</th></tr></thead><tbody>"#);
+    // A tokens column only when some step reported token usage (llm).
+    let with_tokens = r.steps.values().any(|s| tokens(&s.metrics).is_some());
+    b.push_str(r#"<h2>Steps</h2><div class="panel" style="padding:0"><table><thead><tr><th>step</th><th>status</th><th class="n">duration</th><th class="n">queued</th><th class="n">exec</th><th class="n">retry</th><th class="n">join wait</th><th class="n">slack</th><th class="n">attempts</th>"#);
+    if with_tokens {
+        b.push_str(r#"<th class="n">tokens</th>"#);
+    }
+    b.push_str("</tr></thead><tbody>");
     for (id, s) in &r.steps {
         let name = match &s.group {
             Some(g) => format!(r#"<span class="muted">{} /</span> {}"#, esc(g), esc(id)),
             None => esc(id),
         };
+        let token_cell = if with_tokens {
+            format!(
+                r#"<td class="n">{}</td>"#,
+                tokens(&s.metrics).map_or(String::new(), |n| fmt_count(n as usize))
+            )
+        } else {
+            String::new()
+        };
         let _ = write!(
             b,
-            r#"<tr{}><td>{name}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+            r#"<tr{}><td>{name}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td>{token_cell}</tr>"#,
             if s.critical { r#" class="crit""# } else { "" },
             s.status.as_str(),
             fmt_ms(s.duration_ms),
@@ -292,6 +306,13 @@ pub fn run(r: &RunReport) -> String {
         );
     }
     b.push_str("</tbody></table></div>");
+    if let Some(total) = tokens(&r.metrics) {
+        let _ = write!(
+            b,
+            r#"<p class="muted">{}</p>"#,
+            esc(&super::markdown::token_line(total, &r.metrics))
+        );
+    }
     page(&format!("{name} — run {}", r.run_id), &b)
 }
 

@@ -3,7 +3,7 @@
 
 use super::table::{Style, Table};
 use super::{fmt_change, fmt_count, fmt_ms, fmt_pct, spark_text};
-use crate::analytics::report::{Edit, RunReport, TrendReport};
+use crate::analytics::report::{Edit, RunReport, TrendReport, tokens};
 
 fn heading(out: &mut String, style: Style, level: usize, title: &str) {
     match style {
@@ -183,7 +183,9 @@ pub fn run(r: &RunReport, style: Style) -> String {
     }
 
     heading(&mut out, style, 2, "Steps");
-    let mut t = Table::new(&[
+    // A tokens column only when some step reported token usage (llm).
+    let with_tokens = r.steps.values().any(|s| tokens(&s.metrics).is_some());
+    let mut headers = vec![
         "step",
         "status",
         ">duration",
@@ -193,14 +195,18 @@ pub fn run(r: &RunReport, style: Style) -> String {
         ">join wait",
         ">slack",
         ">attempts",
-        "critical",
-    ]);
+    ];
+    if with_tokens {
+        headers.push(">tokens");
+    }
+    headers.push("critical");
+    let mut t = Table::new(&headers);
     for (id, s) in &r.steps {
         let name = match &s.group {
             Some(g) => format!("{g} / {id}"),
             None => id.clone(),
         };
-        t.row(vec![
+        let mut row = vec![
             name,
             s.status.as_str().to_string(),
             fmt_ms(s.duration_ms),
@@ -210,11 +216,34 @@ pub fn run(r: &RunReport, style: Style) -> String {
             fmt_ms(s.join_wait_ms),
             s.slack_ms.map_or("—".to_string(), fmt_ms),
             s.attempts.to_string(),
-            if s.critical { "★" } else { "" }.to_string(),
-        ]);
+        ];
+        if with_tokens {
+            row.push(tokens(&s.metrics).map_or(String::new(), |n| fmt_count(n as usize)));
+        }
+        row.push(if s.critical { "★" } else { "" }.to_string());
+        t.row(row);
     }
     out.push_str(&t.render(style));
+    if let Some(total) = tokens(&r.metrics) {
+        out.push_str(&format!("\n{}\n", token_line(total, &r.metrics)));
+    }
     out
+}
+
+/// `Tokens: 1,234 (prompt 1,000, completion 234)`.
+pub fn token_line(total: u64, metrics: &indexmap::IndexMap<String, u64>) -> String {
+    let mut line = format!("Tokens: {}", fmt_count(total as usize));
+    if let (Some(p), Some(c)) = (
+        metrics.get("prompt_tokens"),
+        metrics.get("completion_tokens"),
+    ) {
+        line.push_str(&format!(
+            " (prompt {}, completion {})",
+            fmt_count(*p as usize),
+            fmt_count(*c as usize)
+        ));
+    }
+    line
 }
 
 pub fn trend(r: &TrendReport, style: Style) -> String {

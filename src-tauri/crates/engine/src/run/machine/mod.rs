@@ -62,6 +62,16 @@ pub enum AttemptOutcome {
         error: String,
     },
     Cancelled,
+    /// A failure that carries a service's advice on retrying (the `http`
+    /// and `llm` agents): `retryable: false` ends the step at once whatever
+    /// its retry policy (a 401 will not get better); `retry_after_ms` (a
+    /// `Retry-After` header) is a minimum wait, so the next attempt starts
+    /// after `max(policy delay, retry_after_ms)`.
+    ServiceFailed {
+        error: String,
+        retry_after_ms: Option<u64>,
+        retryable: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -583,6 +583,53 @@ fn retries_are_exhausted_then_the_step_fails() {
 }
 
 #[test]
+fn retry_after_is_a_minimum_delay_and_unretryable_failures_end_the_step() {
+    let mut flaky = sim("flaky", 10);
+    flaky["retry"] = json!({ "max_attempts": 4, "backoff_ms": 100, "factor": 2.0 });
+    let v = valid(wf(json!([flaky]), json!([]), json!([])));
+    let throttled = |after: Option<u64>| AttemptOutcome::ServiceFailed {
+        error: "HTTP 429".into(),
+        retry_after_ms: after,
+        retryable: true,
+    };
+    // Retry-After 1 s beats the 100 ms policy; 50 ms loses to the 200 ms one;
+    // none at all leaves the policy's 400 ms.
+    let script = move |_: &str, _: Option<u32>, attempt: u32| {
+        (
+            10,
+            match attempt {
+                1 => throttled(Some(1000)),
+                2 => throttled(Some(50)),
+                3 => throttled(None),
+                _ => ok(),
+            },
+        )
+    };
+    let t = drive(v.clone(), JsonMap::new(), &script, None);
+    assert_eq!(t.status, RunStatus::Succeeded);
+    let delays = t.kinds(|e| match e {
+        EventKind::StepRetrying { delay_ms, .. } => Some(delay_ms.to_string()),
+        _ => None,
+    });
+    assert_eq!(delays, ["1000", "200", "400"]);
+
+    // A failure the service says will not get better is not retried.
+    let script = |_: &str, _: Option<u32>, _: u32| {
+        (
+            10,
+            AttemptOutcome::ServiceFailed {
+                error: "HTTP 401".into(),
+                retry_after_ms: None,
+                retryable: false,
+            },
+        )
+    };
+    let t = drive(v, JsonMap::new(), &script, None);
+    assert_eq!(t.status, RunStatus::Failed);
+    assert_eq!(t.started().len(), 1);
+}
+
+#[test]
 fn cancel_stops_running_attempts_and_ends_cancelled() {
     let v = valid(wf(
         json!([sim("a", 1000), sim("b", 1000), sim("c", 10)]),

@@ -55,6 +55,13 @@ impl Machine {
             }
             AttemptOutcome::Failed { error } => return self.failed(unit, at, error, false, true),
             AttemptOutcome::TimedOut { error } => return self.failed(unit, at, error, true, true),
+            AttemptOutcome::ServiceFailed {
+                error,
+                retry_after_ms,
+                retryable,
+            } => {
+                return self.failed_after(unit, at, error, retryable, retry_after_ms.unwrap_or(0));
+            }
         };
         self.units[unit].state = UnitState::Done(result);
         self.unit_final(unit, NodeEnd::Cancelled, None);
@@ -103,6 +110,31 @@ impl Machine {
         timed_out: bool,
         may_retry: bool,
     ) {
+        self.failed_with(unit, at, error, timed_out, may_retry, 0);
+    }
+
+    /// A service's failure: retried only when `retryable`, and not before
+    /// `min_delay_ms`.
+    fn failed_after(
+        &mut self,
+        unit: UnitId,
+        at: AttemptRef,
+        error: String,
+        retryable: bool,
+        min_delay_ms: u64,
+    ) {
+        self.failed_with(unit, at, error, false, retryable, min_delay_ms);
+    }
+
+    fn failed_with(
+        &mut self,
+        unit: UnitId,
+        at: AttemptRef,
+        error: String,
+        timed_out: bool,
+        may_retry: bool,
+        min_delay_ms: u64,
+    ) {
         let valid = self.valid.clone();
         let step = &valid.workflow().steps[self.units[unit].step];
         let retry = step.effective_retry(valid.workflow().defaults.as_ref());
@@ -115,9 +147,10 @@ impl Machine {
             } else {
                 base
             };
-            let delay_ms = (jittered * self.scale_for(self.units[unit].step))
+            let delay_ms = ((jittered * self.scale_for(self.units[unit].step))
                 .round()
-                .max(0.0) as u64;
+                .max(0.0) as u64)
+                .max(min_delay_ms);
             self.emit(EventKind::AttemptFailed {
                 at: at.clone(),
                 error,
