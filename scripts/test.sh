@@ -4,20 +4,49 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# System packages: a C toolchain, and what the desktop app (Tauri/WebKitGTK)
+# needs to build, plus Xvfb, WebKitWebDriver and ImageMagick for its
+# end-to-end tests.
 need_apt=()
-for pkg in build-essential pkg-config libdbus-1-dev; do
+for pkg in build-essential pkg-config libdbus-1-dev libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev \
+  librsvg2-dev libxdo-dev file xvfb xauth webkit2gtk-driver imagemagick; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq "${need_apt[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+
+# The app crate embeds ui/dist at compile time, so the UI is built before any
+# cargo build, lint or test of the workspace.
+echo "== ui: install, lint, type-check, unit tests, build"
+(
+  cd ui
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run lint
+  npm run typecheck
+  npm test
+  npm run build
+)
 
 echo "== format"
 cargo fmt --all --check
 echo "== lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
+# --workspace includes the desktop app: its command tests and the check that
+# ui/src/bindings.ts matches the Rust commands.
 cargo test --workspace --locked
+
+echo "== desktop app: end-to-end (WebDriver, real app under Xvfb)"
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
+cargo build -p braid-desktop --locked
+(
+  cd tests/e2e
+  npm ci --no-audit --no-fund --loglevel=error
+  BRAID_E2E_ARTIFACTS="${BRAID_E2E_ARTIFACTS:-/tmp}" xvfb-run -a -s "-screen 0 1280x800x24" npm test
+)

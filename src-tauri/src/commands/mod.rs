@@ -1,0 +1,5 @@
+//! Tauri commands, one file per area. Each one parses its request, calls the
+//! engine (through `workflow_io`/`session`) and maps the error. No logic.
+
+pub mod session;
+pub mod workflows;

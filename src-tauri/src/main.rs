@@ -1,0 +1,86 @@
+//! braid-desktop: the Tauri shell around Braid's visual workflow editor.
+//!
+//! The shell is deliberately thin. The webview (ui/) owns the editing; this
+//! process owns the files: it reads a workflow through braid-engine's strict
+//! parser, validates every edit with the engine's validator, and writes the
+//! canonical text plus the `.layout.json` sidecar. The commands' TypeScript
+//! bindings are generated from [`specta_builder`] into `ui/src/bindings.ts`
+//! (a test fails when the committed file is stale).
+//!
+//! Launch: `braid-desktop [FILE]` opens FILE; without one, the last file
+//! worked on, else the example gallery.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod preview;
+mod session;
+mod workflow_io;
+
+#[cfg(test)]
+mod bindings_test;
+
+use tauri::Manager;
+use tauri_specta::{Builder, collect_commands};
+
+/// The one list of commands: used by `main` and by the bindings export.
+pub fn specta_builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            commands::session::startup,
+            commands::session::list_examples,
+            commands::session::recent_files,
+            commands::workflows::open_workflow,
+            commands::workflows::validate_workflow,
+            commands::workflows::plan_workflow,
+            commands::workflows::save_workflow,
+            commands::workflows::preview_aggregate,
+        ])
+        .dangerously_cast_bigints_to_number()
+}
+
+/// WebKitGTK's DMA-BUF renderer needs a GPU render node; without one (a VM,
+/// Xvfb in CI) the window stays blank. Fall back to shared-memory rendering
+/// there, unless the user chose explicitly.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn webkit_workarounds() {
+    let var = "WEBKIT_DISABLE_DMABUF_RENDERER";
+    if std::env::var_os(var).is_none() && !std::path::Path::new("/dev/dri").exists() {
+        // SAFETY: the first thing `main` does, before any other thread exists.
+        unsafe { std::env::set_var(var, "1") };
+    }
+}
+
+fn main() {
+    #[cfg(target_os = "linux")]
+    webkit_workarounds();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BRAID_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let builder = specta_builder();
+    let launch_file = session::launch_file_from_args(std::env::args_os());
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            let config_dir = match std::env::var_os("BRAID_CONFIG_DIR") {
+                Some(dir) => dir.into(),
+                None => app.path().app_config_dir()?,
+            };
+            app.manage(session::Session::new(
+                config_dir,
+                session::find_examples_dir(),
+                launch_file,
+            ));
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running the Braid desktop app");
+}

@@ -1,0 +1,121 @@
+// A step card: agent kind, name, id, timeout, retries, requires → produces.
+import { memo } from "react";
+import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import type { Step } from "../../../ipc";
+import { Icon } from "../../../components/icons";
+import type { Issues } from "../../editor/diagnostics";
+import { useEditor } from "../../editor/store";
+import { IssueBadge } from "../IssueBadge";
+
+export type FlowMark = "produce" | "read" | "both" | "dim" | null;
+
+export interface StepNodeData extends Record<string, unknown> {
+  step: Step;
+  issues: Issues | undefined;
+  flow: FlowMark;
+  flowKey: string | null;
+  inGroup: boolean;
+  status?: string;
+}
+export type StepNodeType = Node<StepNodeData, "step">;
+
+
+function fmtSeconds(s: number): string {
+  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`;
+  if (s >= 60 && s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+
+function setKey(e: React.MouseEvent, key: string) {
+  e.stopPropagation();
+  const s = useEditor.getState();
+  s.setDataflowKey(s.dataflowKey === key ? null : key);
+}
+
+function Chips({ keys, out, flowKey, max }: { keys: string[]; out?: boolean; flowKey: string | null; max: number }) {
+  const shown = keys.slice(0, max);
+  return (
+    <>
+      {shown.map((k) => (
+        <span
+          key={k}
+          className={`chip${out ? " out" : ""}${flowKey === k ? (out ? " hl-produce" : " hl-read") : ""}`}
+          title={`${out ? "produces" : "requires"} ${k} — click to trace`}
+          onClick={(e) => setKey(e, k)}
+        >
+          {k}
+        </span>
+      ))}
+      {keys.length > max && <span className="chip-more">+{keys.length - max}</span>}
+    </>
+  );
+}
+
+function StepNode({ id, data, selected }: NodeProps<StepNodeType>) {
+  const { step, issues, flow, flowKey, inGroup } = data;
+  const kind = step.agent.kind;
+  const KindIcon = Icon[kind];
+  const optional = step.required === false;
+  const attempts = step.retry?.max_attempts ?? 1;
+  const requires = step.requires ?? [];
+  const produces = step.produces ?? [];
+  const cls = [
+    "step-node",
+    optional && "optional",
+    selected && "selected",
+    issues?.errors && "has-error",
+    issues?.warnings && "has-warning",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  return (
+    <div
+      className={cls}
+      data-testid={`node-${id}`}
+      data-kind="step"
+      data-agent={kind}
+      data-status={data.status}
+      data-flow={flow ?? undefined}
+      style={{ "--kind-color": `var(--kind-${kind})` } as React.CSSProperties}
+    >
+      {!inGroup && <Handle type="target" position={Position.Left} />}
+      <IssueBadge id={id} issues={issues} />
+      <div className="step-head">
+        <span className="kind-icon" title={`${kind} agent`}>
+          <KindIcon />
+        </span>
+        <span className="step-name" title={step.name ?? step.id}>
+          {step.name ?? step.id}
+        </span>
+      </div>
+      <div className="step-meta">
+        <span className="id">{step.id}</span>
+        {inGroup && step.weight != null && (
+          <span className="tag weight" title="branch weight">
+            w {step.weight}
+          </span>
+        )}
+        {optional && <span className="tag optional">optional</span>}
+        {step.timeout_s != null && (
+          <span className="m" title="timeout">
+            <Icon.clock />
+            {fmtSeconds(step.timeout_s)}
+          </span>
+        )}
+        {attempts > 1 && (
+          <span className="m" title="attempts">
+            <Icon.retry />×{attempts}
+          </span>
+        )}
+      </div>
+      <div className="chips">
+        {requires.length > 0 && <Chips keys={requires} flowKey={flowKey} max={produces.length ? 1 : 2} />}
+        {(requires.length > 0 || produces.length > 0) && <span className="chip-sep">→</span>}
+        {produces.length > 0 && <Chips keys={produces} out flowKey={flowKey} max={1} />}
+      </div>
+      {!inGroup && <Handle type="source" position={Position.Right} />}
+    </div>
+  );
+}
+
+export default memo(StepNode);
