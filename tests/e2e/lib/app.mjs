@@ -10,7 +10,11 @@ import net from "node:net";
 import { Builder, By, until } from "selenium-webdriver";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const APP = process.env.BRAID_APP ?? join(REPO, "target/debug/braid-desktop");
+// Where cargo put it: $BRAID_APP, else $CARGO_TARGET_DIR (a shared target
+// directory), else the repository's own target/.
+export const APP =
+  process.env.BRAID_APP ??
+  join(process.env.CARGO_TARGET_DIR ?? join(REPO, "target"), "debug/braid-desktop");
 export const WORKFLOWS = join(REPO, "workflows");
 const PORT = 4444;
 
