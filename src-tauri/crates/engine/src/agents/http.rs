@@ -212,6 +212,31 @@ pub fn unfinished<T>(limited: &Limited<T>, attempt: &Attempt) -> Option<AttemptO
     }
 }
 
+/// Sends a prepared request within the attempt's timeout and cancellation.
+/// `Err` is the attempt's report when no response came back (cancelled,
+/// timed out, or the connection failed); `line` (method and URL, never a
+/// secret) goes into its stderr tail so the attempt says what it tried.
+pub async fn exchange(
+    request: PreparedRequest,
+    attempt: &Attempt,
+    line: &str,
+    started: Instant,
+) -> Result<Response, AttemptReport> {
+    let limited = net::limited(send(request), attempt.timeout, &attempt.cancel).await;
+    let failed = |outcome| {
+        let mut report = AttemptReport::outcome_only(outcome, started.elapsed());
+        report.stderr_tail = line.to_string();
+        report
+    };
+    if let Some(outcome) = unfinished(&limited, attempt) {
+        return Err(failed(outcome));
+    }
+    let Limited::Done(sent) = limited else {
+        unreachable!("unfinished covers the rest")
+    };
+    sent.map_err(|e| failed(e.into_outcome()))
+}
+
 impl Agent for HttpAgent {
     fn run(&self, attempt: Attempt) -> AgentFuture {
         let config = self.config.clone();
@@ -223,23 +248,9 @@ impl Agent for HttpAgent {
             };
             let line = format!("{} {}", request.method, request.url);
             tracing::debug!(request = %line, "http request");
-            let limited = net::limited(send(request), attempt.timeout, &attempt.cancel).await;
-            if let Some(outcome) = unfinished(&limited, &attempt) {
-                let mut report = AttemptReport::outcome_only(outcome, started.elapsed());
-                report.stderr_tail = line;
-                return report;
-            }
-            let Limited::Done(sent) = limited else {
-                unreachable!("unfinished covers the rest")
-            };
-            let response = match sent {
+            let response = match exchange(request, &attempt, &line, started).await {
                 Ok(response) => response,
-                Err(e) => {
-                    let mut report =
-                        AttemptReport::outcome_only(e.into_outcome(), started.elapsed());
-                    report.stderr_tail = line;
-                    return report;
-                }
+                Err(report) => return report,
             };
             let status = response.status;
             let outcome = if status.is_success() {

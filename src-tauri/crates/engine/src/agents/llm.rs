@@ -20,8 +20,8 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
-use super::http::{PreparedRequest, refused, send, unfinished};
-use super::net::{self, Limited};
+use super::http::{PreparedRequest, exchange, refused};
+use super::net;
 use super::result::parse_reply;
 use super::{Agent, AgentFuture, Attempt, AttemptReport};
 use crate::events::EventKind;
@@ -127,23 +127,9 @@ impl Agent for LlmAgent {
                 Err(error) => return refused(error, started),
             };
             let line = format!("POST {} (model {})", request.url, config.model);
-            let limited = net::limited(send(request), attempt.timeout, &attempt.cancel).await;
-            if let Some(outcome) = unfinished(&limited, &attempt) {
-                let mut report = AttemptReport::outcome_only(outcome, started.elapsed());
-                report.stderr_tail = line;
-                return report;
-            }
-            let Limited::Done(sent) = limited else {
-                unreachable!("unfinished covers the rest")
-            };
-            let response = match sent {
+            let response = match exchange(request, &attempt, &line, started).await {
                 Ok(response) => response,
-                Err(e) => {
-                    let mut report =
-                        AttemptReport::outcome_only(e.into_outcome(), started.elapsed());
-                    report.stderr_tail = line;
-                    return report;
-                }
+                Err(report) => return report,
             };
             let status = response.status;
             let mut stdout = response.body.clone();
