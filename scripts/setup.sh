@@ -33,7 +33,9 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
 fi
 
 cargo build --release --bin braid
-braid=target/release/braid
+# Respect a shared CARGO_TARGET_DIR if one is set.
+target_dir="${CARGO_TARGET_DIR:-target}"
+braid="$target_dir/release/braid"
 examples=()
 for f in workflows/*.json; do
   [[ $f == *.layout.json ]] || examples+=("$f") # sidecars are layouts, not workflows
@@ -44,7 +46,7 @@ done
 # The desktop app: the UI first (the app embeds ui/dist), then the shell.
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 cargo build --release -p braid-desktop
-app=target/release/braid-desktop
+app="$target_dir/release/braid-desktop"
 example=workflows/blog-publishing.json
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
@@ -54,7 +56,7 @@ fi
 
 # No display (a server, CI, a container): prove the app starts by running it
 # on a virtual screen for a few seconds and taking a screenshot.
-shot=target/braid-desktop-smoke.png
+shot="$target_dir/braid-desktop-smoke.png"
 echo "No display here, so the editor cannot show a window."
 xvfb-run -a -s "-screen 0 1280x800x24" bash -c "
   \"$app\" \"$example\" & pid=\$!
