@@ -3,7 +3,7 @@
 //! and attempt (indicatif, on a terminal), or one plain line per change
 //! when stderr is not a terminal (CI logs).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,9 +74,9 @@ async fn draw_bars(valid: Arc<ValidWorkflow>, mut events: UnboundedReceiver<Even
     let line_style = ProgressStyle::with_template("  {spinner:.yellow} {msg} {elapsed:>4}")
         .expect("valid template");
     let mut running: HashMap<(String, Option<u32>), ProgressBar> = HashMap::new();
-    let mut finished_steps: HashMap<String, ()> = HashMap::new();
+    let mut finished_steps: HashSet<String> = HashSet::new();
     let mut finish_step = |overall: &ProgressBar, step: &str| {
-        if finished_steps.insert(step.to_string(), ()).is_none() {
+        if finished_steps.insert(step.to_string()) {
             overall.inc(1);
         }
     };

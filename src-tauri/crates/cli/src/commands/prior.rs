@@ -1,11 +1,17 @@
 //! What a new or resumed run may take over from an earlier one: the final
-//! attempts that succeeded, keyed by step and map element.
+//! attempts that succeeded, keyed by step and map element, and the folder
+//! its workflow file was in.
 
 use std::collections::HashMap;
 
 use braid_engine::agents::result::AgentResult;
 use braid_engine::run::machine::PriorResult;
-use braid_store::{AttemptRecord, AttemptStatus};
+use std::path::{Path, PathBuf};
+
+use braid_engine::agents::shell::workflow_dir_of;
+use braid_store::{AttemptRecord, AttemptStatus, RunRecord};
+
+use crate::exit;
 
 pub type Key = (String, Option<u32>);
 
@@ -34,4 +40,19 @@ pub fn succeeded(a: &AttemptRecord) -> Option<PriorResult> {
             attempts: a.attempt,
         }
     })
+}
+
+/// The folder the stored run's workflow file was in (relative paths of its
+/// agents resolve against it).
+pub fn stored_workflow_dir(record: &RunRecord) -> Result<PathBuf, (u8, String)> {
+    match &record.run.workflow_path {
+        Some(path) => Ok(workflow_dir_of(Path::new(path))),
+        None => Err((
+            exit::USAGE,
+            format!(
+                "run {} does not record where its workflow file was; pass --file",
+                record.run.run_id
+            ),
+        )),
+    }
 }

@@ -15,12 +15,12 @@ use braid_engine::agents::shell::workflow_dir_of;
 use braid_engine::run::machine::Prior;
 use braid_engine::validate::{NodeIx, NodeRef};
 use braid_engine::{ValidWorkflow, Validation, Workflow};
-use braid_store::{RunRecord, Store};
+use braid_store::Store;
 use petgraph::Direction;
 use petgraph::visit::Dfs;
 use serde_json::json;
 
-use super::prior::{last_attempts, succeeded};
+use super::prior::{last_attempts, stored_workflow_dir, succeeded};
 use super::{read_file, report_run};
 use crate::runner::{Execution, execute};
 use crate::trust_gate::{MainFile, gate};
@@ -157,21 +157,6 @@ fn prepare(args: &RerunArgs) -> Result<Prepared, (u8, String)> {
         reviewed: Some(reviewed),
     };
     Ok((store, execution, reused))
-}
-
-/// The folder the stored run's workflow file was in (relative paths of its
-/// agents resolve against it).
-pub fn stored_workflow_dir(record: &RunRecord) -> Result<PathBuf, (u8, String)> {
-    match &record.run.workflow_path {
-        Some(path) => Ok(workflow_dir_of(Path::new(path))),
-        None => Err((
-            exit::USAGE,
-            format!(
-                "run {} does not record where its workflow file was; pass --file",
-                record.run.run_id
-            ),
-        )),
-    }
 }
 
 /// STEP as an outer node: a branch step stands for its group.

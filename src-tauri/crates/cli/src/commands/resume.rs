@@ -13,7 +13,7 @@ use braid_engine::events::RunStatus;
 use braid_engine::run::machine::{Prior, PriorResult};
 use braid_store::AttemptStatus;
 
-use super::prior::{last_attempts, succeeded};
+use super::prior::{last_attempts, stored_workflow_dir, succeeded};
 use super::report_run;
 use crate::runner::{Execution, execute};
 use crate::trust_gate::{MainFile, gate};
@@ -139,7 +139,7 @@ fn prepare(
             ),
         ));
     }
-    let workflow_dir = super::rerun::stored_workflow_dir(&record)?;
+    let workflow_dir = stored_workflow_dir(&record)?;
     // The run's own file was approved when it first ran; sub-workflow files
     // are read again and must be approved as they are now.
     let stored_path = record

@@ -202,15 +202,19 @@ impl Machine {
         group: Option<usize>,
         element: Option<(u32, Value)>,
     ) -> UnitId {
-        let key = (
-            self.valid.workflow().steps[step].id.clone(),
-            element.as_ref().map(|e| e.0),
-        );
-        let first_attempt = self
-            .prior
-            .attempts_made
-            .get(&key)
-            .map_or(1, |made| made + 1);
+        // Only a resume carries earlier attempts; don't build a key per unit otherwise.
+        let first_attempt = if self.prior.attempts_made.is_empty() {
+            1
+        } else {
+            let key = (
+                self.valid.workflow().steps[step].id.clone(),
+                element.as_ref().map(|e| e.0),
+            );
+            self.prior
+                .attempts_made
+                .get(&key)
+                .map_or(1, |made| made + 1)
+        };
         self.units.push(Unit {
             node,
             step,
@@ -397,6 +401,10 @@ impl Machine {
     }
 
     fn prior_of(&self, unit: UnitId) -> Option<&PriorResult> {
+        // Every enqueue asks; a fresh run has no prior, so skip building the key.
+        if self.prior.results.is_empty() {
+            return None;
+        }
         let u = &self.units[unit];
         let key = (
             self.valid.workflow().steps[u.step].id.clone(),
