@@ -11,6 +11,23 @@ fn main() {
         "plan_workflow",
         "save_workflow",
         "preview_aggregate",
+        "start_run",
+        "resume_run",
+        "rerun_from",
+        "cancel_run",
+        "list_runs",
+        "load_run",
+        "review_workflow",
+        "approve_workflow",
+        "list_secrets",
+        "set_secret",
+        "delete_secret",
+        "analyze_run",
+        "workflow_trends",
+        "workflow_run_digests",
+        "export_report",
+        "preview_edits",
+        "notify_run_ended",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step");

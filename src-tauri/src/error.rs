@@ -14,6 +14,15 @@ pub enum ErrorCode {
     /// The model sent by the UI does not parse as a `braid/1` workflow, so it
     /// cannot be written in canonical form.
     Unparseable,
+    /// The run store could not be opened or used.
+    Store,
+    /// A run was not started: a bad request (inputs, time scale) or a state
+    /// that does not allow it (resuming a succeeded run).
+    Refused,
+    /// The workflow (or a sub-workflow) is invalid; nothing was run.
+    Invalid,
+    /// The OS keychain failed (or is not there).
+    Keychain,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]

@@ -7,6 +7,10 @@
 //! bindings are generated from [`specta_builder`] into `ui/src/bindings.ts`
 //! (a test fails when the committed file is stale).
 //!
+//! Runs execute in this process on braid-runtime (the CLI's path), recorded
+//! in the same SQLite store; each run's events stream to the webview over a
+//! Tauri Channel (`runs`).
+//!
 //! Launch: `braid-desktop [FILE]` opens FILE; without one, the last file
 //! worked on, else the example gallery.
 
@@ -15,7 +19,9 @@
 mod commands;
 mod error;
 mod preview;
+mod runs;
 mod session;
+mod trust;
 mod workflow_io;
 
 #[cfg(test)]
@@ -36,6 +42,23 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::workflows::plan_workflow,
             commands::workflows::save_workflow,
             commands::workflows::preview_aggregate,
+            commands::runs::start_run,
+            commands::runs::resume_run,
+            commands::runs::rerun_from,
+            commands::runs::cancel_run,
+            commands::runs::list_runs,
+            commands::runs::load_run,
+            commands::trust::review_workflow,
+            commands::trust::approve_workflow,
+            commands::trust::list_secrets,
+            commands::trust::set_secret,
+            commands::trust::delete_secret,
+            commands::analytics::analyze_run,
+            commands::analytics::workflow_trends,
+            commands::analytics::workflow_run_digests,
+            commands::analytics::export_report,
+            commands::analytics::preview_edits,
+            commands::notify::notify_run_ended,
         ])
         .dangerously_cast_bigints_to_number()
 }
@@ -68,12 +91,21 @@ fn main() {
     let launch_file = session::launch_file_from_args(std::env::args_os());
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             let config_dir = match std::env::var_os("BRAID_CONFIG_DIR") {
                 Some(dir) => dir.into(),
                 None => app.path().app_config_dir()?,
             };
+            // The same store as the CLI ($BRAID_DB, else the platform default),
+            // so runs of either show up in both. Opening it recovers runs
+            // whose process died (marked interrupted, leftover processes killed).
+            let db = braid_store::resolve_path(None);
+            let store = braid_store::Store::open(&db)
+                .map(std::sync::Arc::new)
+                .map_err(|e| format!("cannot open the run store at {}: {e}", db.display()));
+            app.manage(runs::Runs::new(store));
             app.manage(session::Session::new(
                 config_dir,
                 session::find_examples_dir(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use braid_engine::diagnostic::Diagnostic;
 use braid_engine::model::{Layout, Workflow};
 use braid_engine::parse::{parse_layout, parse_workflow};
-use braid_engine::plan::{Plan, PlanOptions, plan};
+use braid_engine::plan::{History, Plan, PlanOptions, plan};
 use braid_engine::{Validation, canonical, validate};
 use serde::Serialize;
 
@@ -97,10 +97,16 @@ pub fn check(model: &serde_json::Value) -> Vec<Diagnostic> {
 }
 
 /// The predicted schedule of the model, when it is valid.
-pub fn predict(model: &serde_json::Value) -> Option<Plan> {
+pub fn predict(model: &serde_json::Value, history: Option<&dyn History>) -> Option<Plan> {
     let workflow = model_from_json(model).ok()?;
     match validate(workflow) {
-        Validation::Valid(valid) => Some(plan(&valid, &PlanOptions::default())),
+        Validation::Valid(valid) => {
+            let mut options = PlanOptions::default();
+            if let Some(history) = history {
+                options.history = history;
+            }
+            Some(plan(&valid, &options))
+        }
         Validation::Invalid(_) => None,
     }
 }
@@ -247,7 +253,7 @@ mod tests {
     fn predict_plans_valid_models_only() {
         let opened = open(&examples().join("blog-publishing.json")).unwrap();
         let model = serde_json::to_value(opened.workflow.unwrap()).unwrap();
-        assert!(predict(&model).unwrap().predicted_ms > 0);
-        assert!(predict(&serde_json::json!({"format": "braid/1"})).is_none());
+        assert!(predict(&model, None).unwrap().predicted_ms > 0);
+        assert!(predict(&serde_json::json!({"format": "braid/1"}), None).is_none());
     }
 }

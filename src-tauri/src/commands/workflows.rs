@@ -1,15 +1,17 @@
 //! Opening, checking, planning and saving workflow files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use braid_engine::diagnostic::Diagnostic;
 use braid_engine::model::{Aggregate, Layout};
-use braid_engine::plan::Plan;
+use braid_engine::plan::{History, Plan};
 use tauri::State;
 
 use crate::error::CommandResult;
 use crate::preview::{self, AggregatePreview, ExampleBranch};
+use crate::runs::Runs;
 use crate::session::Session;
+use crate::trust;
 use crate::workflow_io::{self, OpenedWorkflow, SavedWorkflow};
 
 /// Reads a workflow file and its layout sidecar, and validates it. Never runs anything.
@@ -34,23 +36,51 @@ pub async fn validate_workflow(workflow: serde_json::Value) -> Vec<Diagnostic> {
     workflow_io::check(&workflow)
 }
 
-/// The predicted schedule of a valid model (`None` while it has errors).
+/// The predicted schedule of a valid model (`None` while it has errors),
+/// using the store's recent step durations where there are some.
 #[tauri::command]
 #[specta::specta]
-pub async fn plan_workflow(workflow: serde_json::Value) -> Option<Plan> {
-    workflow_io::predict(&workflow)
+pub async fn plan_workflow(
+    workflow: serde_json::Value,
+    runs: State<'_, Runs>,
+) -> Result<Option<Plan>, ()> {
+    let store = runs.store().ok();
+    Ok(tauri::async_runtime::spawn_blocking(move || {
+        workflow_io::predict(&workflow, store.as_deref().map(|s| s as &dyn History))
+    })
+    .await
+    .ok()
+    .flatten())
 }
 
 /// Writes the canonical workflow file and its `.layout.json` sidecar.
+/// `origin`: the file the document was opened from (`None`: created in the
+/// app). Saving a trusted document approves what is written — the user's
+/// own edits; an unapproved import stays unapproved however it is saved.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_workflow(
     path: String,
     workflow: serde_json::Value,
     layout: Layout,
+    origin: Option<String>,
     session: State<'_, Session>,
+    runs: State<'_, Runs>,
 ) -> CommandResult<SavedWorkflow> {
-    let saved = workflow_io::save(&PathBuf::from(path), &workflow, &layout)?;
+    let path = PathBuf::from(path);
+    let origin = origin.map(PathBuf::from);
+    let store = runs.store().ok();
+    let examples = session.examples_dir.as_deref();
+    // Decided before writing: saving over the origin replaces its content.
+    let trusted = store
+        .as_deref()
+        .is_some_and(|store| trust::origin_trusted(store, examples, origin.as_deref()));
+    let saved = workflow_io::save(&path, &workflow, &layout)?;
+    if let (true, Some(store)) = (trusted, store) {
+        if let Err(e) = trust::approve_saved(&store, Path::new(&saved.path)) {
+            tracing::warn!("could not approve the saved file: {e}");
+        }
+    }
     session.remember(&saved.path);
     Ok(saved)
 }

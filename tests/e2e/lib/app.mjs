@@ -15,8 +15,12 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
 export const APP =
   process.env.BRAID_APP ??
   join(process.env.CARGO_TARGET_DIR ?? join(REPO, "target"), "debug/braid-desktop");
+/** The headless CLI built next to the app (same store format). */
+export const CLI = join(dirname(APP), "braid");
 export const WORKFLOWS = join(REPO, "workflows");
-const PORT = 4444;
+// One tauri-driver per port: parallel runs (several worktrees) pick their own
+// with BRAID_E2E_PORT; the native WebKitWebDriver takes the next port.
+const PORT = Number(process.env.BRAID_E2E_PORT ?? 4444);
 
 function portOpen(port) {
   return new Promise((ok) => {
@@ -41,13 +45,15 @@ export async function startDriver() {
   if (await portOpen(PORT)) throw new Error(`port ${PORT} is busy: is another tauri-driver running?`);
   const configDir = mkdtempSync(join(tmpdir(), "braid-e2e-config-"));
   const bin = process.env.TAURI_DRIVER ?? "tauri-driver";
-  const child = spawn(bin, ["--port", String(PORT)], {
+  const child = spawn(bin, ["--port", String(PORT), "--native-port", String(PORT + 1)], {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, BRAID_CONFIG_DIR: configDir, BRAID_EXAMPLES_DIR: WORKFLOWS },
+    // A private run store too: the app and `braid --db` of a test share it.
+    env: { ...process.env, BRAID_CONFIG_DIR: configDir, BRAID_EXAMPLES_DIR: WORKFLOWS, BRAID_DB: join(configDir, "runs.db") },
   });
   await waitPort(PORT, 15000);
   return {
     configDir,
+    db: join(configDir, "runs.db"),
     stop: () =>
       new Promise((ok) => {
         if (child.exitCode != null) return ok();

@@ -10,10 +10,10 @@ mod commands;
 mod exit;
 mod output;
 mod progress;
+mod refusal;
 mod runner;
 mod store_access;
 mod summary_table;
-mod trust_gate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -268,7 +268,7 @@ fn main() -> ExitCode {
             let choice = match (retry_interrupted, skip_interrupted) {
                 (true, _) => commands::resume::Interrupted::Retry,
                 (_, true) => commands::resume::Interrupted::Skip,
-                _ => commands::resume::Interrupted::Refuse,
+                _ => commands::resume::Interrupted::Ask,
             };
             commands::resume::run(&run_id, choice, json, db, trust)
         }

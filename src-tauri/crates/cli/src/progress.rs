@@ -39,8 +39,9 @@ impl Progress {
     }
 
     /// Waits for the drawing to finish (the event stream has ended).
-    pub async fn finish(self) {
-        let _ = self.task.await;
+    /// The task drawing it; it ends when the event stream does.
+    pub fn task(self) -> tokio::task::JoinHandle<()> {
+        self.task
     }
 }
 

@@ -12,6 +12,7 @@ use crate::error::{Result, StoreError};
 /// One run, as `braid runs --json` lists it. The first five keys are the
 /// stable shape of `shared/spec/cli.md`; the rest are extensions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunInfo {
     pub run_id: String,
     pub workflow_id: String,
@@ -96,6 +97,7 @@ pub struct NewRun<'a> {
 /// result carried over from another run) exist only here; the rest are the
 /// step statuses of the events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
     Queued,
@@ -131,6 +133,7 @@ impl AttemptStatus {
 
 /// One attempt of a step (of one map element).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AttemptRecord {
     pub step: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,6 +165,7 @@ pub struct AttemptRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ContextWriteRecord {
     pub seq: u64,
     pub at_ms: u64,
@@ -174,6 +178,7 @@ pub struct ContextWriteRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct GroupAggregationRecord {
     pub seq: u64,
     pub at_ms: u64,
@@ -185,6 +190,7 @@ pub struct GroupAggregationRecord {
 
 /// Per step of a run, derived when the step (or a map element of it) ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepMetrics {
     pub step: String,
     /// A step status (`succeeded`, `failed`, …, `skipped`); for a map
@@ -208,6 +214,7 @@ pub struct StepMetrics {
 
 /// What crash recovery did when the store was opened.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Recovery {
     /// Runs left `running` by a dead process, now `interrupted`.
     pub interrupted_runs: Vec<String>,
@@ -227,6 +234,7 @@ pub(crate) fn started_at(ms: u64) -> String {
 
 /// A workflow content a person approved to run (import quarantine).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Approval {
     /// sha256 (hex) of the file's bytes.
     pub hash: String,

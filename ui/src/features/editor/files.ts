@@ -95,7 +95,9 @@ async function writeTo(path: string): Promise<boolean> {
   const s = useEditor.getState();
   const doc = s.doc;
   try {
-    const saved = await ipc.saveWorkflow(path, doc.workflow, layoutOf(doc));
+    // The document's own file (null: created here) decides whether the user's
+    // trust carries over to what is written (see save_workflow).
+    const saved = await ipc.saveWorkflow(path, doc.workflow, layoutOf(doc), s.path);
     useEditor.getState().markSaved(saved.path, doc);
     useEditor.getState().showToast(`Saved ${baseName(saved.path)}`);
     updateTitle();

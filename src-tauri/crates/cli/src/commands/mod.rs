@@ -3,7 +3,6 @@
 pub mod cancel;
 pub mod fmt;
 pub mod plan;
-mod prior;
 pub mod report;
 pub mod rerun;
 pub mod resume;
@@ -36,26 +35,7 @@ pub fn load_file(path: &Path) -> Loaded {
     }
 }
 
-/// Reads a file, refusing anything over the loader's limit before reading it all.
-pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("cannot read {shown}: not a file"));
-    }
-    let limit = braid_engine::parse::MAX_FILE_BYTES as u64;
-    if meta.len() > limit {
-        // Let the loader produce its `too_large` diagnostic from a prefix,
-        // without reading a huge file into memory.
-        use std::io::Read;
-        let mut prefix = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(limit + 1).read_to_end(&mut prefix))
-            .map_err(|e| format!("cannot read {shown}: {e}"))?;
-        return Ok(prefix);
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))
-}
+pub use braid_runtime::read::read_file;
 
 /// Prints a finished run (table, or `--json` with optional extra keys) and
 /// returns the exit status: 0 only when it succeeded.

@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use braid_engine::Validation;
-use braid_engine::analytics::{self, render};
+use braid_engine::analytics::render;
+use braid_runtime::analysis;
 use braid_store::Store;
 use clap::ValueEnum;
 
@@ -21,9 +21,6 @@ pub enum Format {
     Json,
     Html,
 }
-
-/// Earlier runs a single-run report compares against (regressions, retry rates).
-const HISTORY_RUNS: usize = 200;
 
 pub struct ReportArgs<'a> {
     pub run_id: Option<&'a str>,
@@ -73,25 +70,7 @@ pub fn run(args: ReportArgs) -> u8 {
 }
 
 fn run_report(store: &Store, run_id: &str, format: Format) -> Result<String, String> {
-    let e = |e: braid_store::StoreError| format!("store: {e}");
-    let record = store.run_record(run_id).map_err(e)?;
-    let source = record
-        .workflow_source
-        .clone()
-        .ok_or_else(|| format!("run {run_id} has no stored workflow"))?;
-    let Validation::Valid(valid) = braid_engine::load(source.as_bytes()) else {
-        return Err(format!(
-            "the workflow stored with {run_id} no longer validates"
-        ));
-    };
-    let events = store.run_events(run_id).map_err(e)?;
-    let history: Vec<_> = store
-        .workflow_digests(&record.run.workflow_id, HISTORY_RUNS)
-        .map_err(e)?
-        .into_iter()
-        .filter(|d| d.run_id != run_id && d.started_at_ms < record.run.started_at_ms)
-        .collect();
-    let report = analytics::analyze_run(&valid, &events, &history);
+    let report = analysis::run_report(store, run_id)?;
     Ok(match format {
         Format::Text => render::text(&report),
         Format::Md => render::markdown(&report),
@@ -109,15 +88,7 @@ fn workflow_report(
     last: usize,
     format: Format,
 ) -> Result<String, String> {
-    let digests = store
-        .workflow_digests(workflow, last)
-        .map_err(|e| format!("store: {e}"))?;
-    if digests.is_empty() {
-        return Err(format!(
-            "no finished runs of workflow `{workflow}` in the store"
-        ));
-    }
-    let report = analytics::analyze_workflow(&digests);
+    let report = analysis::trend_report(store, workflow, last)?;
     Ok(match format {
         Format::Text => render::text(&report),
         Format::Md => render::markdown(&report),

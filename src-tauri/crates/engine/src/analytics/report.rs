@@ -13,6 +13,7 @@ use crate::run::aggregate::Outcome;
 
 /// Analysis of one recorded run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunReport {
     pub run_id: String,
     pub workflow_id: String,
@@ -71,6 +72,7 @@ pub fn tokens(metrics: &IndexMap<String, u64>) -> Option<u64> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CriticalPathReport {
     /// Outer nodes (steps and groups), first to last.
     pub nodes: Vec<String>,
@@ -83,6 +85,7 @@ pub struct CriticalPathReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepReport {
     /// First start → final end (retries included).
     pub duration_ms: u64,
@@ -119,6 +122,7 @@ pub struct StepReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct GroupReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_ms: Option<u64>,
@@ -133,6 +137,7 @@ pub struct GroupReport {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum BottleneckKind {
     SlowStep,
@@ -157,6 +162,10 @@ impl BottleneckKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+// The container name is invisible in JSON; it keeps the TypeScript type apart
+// from the diagnostics' `Severity`.
+#[serde(rename = "BottleneckSeverity")]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -175,6 +184,7 @@ impl Severity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Bottleneck {
     pub kind: BottleneckKind,
     /// The step (or group) at fault; `null` for run-wide kinds.
@@ -203,6 +213,7 @@ pub struct Bottleneck {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendationKind {
     /// Two steps in sequence with no data dependency: run them side by side.
@@ -234,6 +245,7 @@ impl RecommendationKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Recommendation {
     pub kind: RecommendationKind,
     pub nodes: Vec<String>,
@@ -250,6 +262,7 @@ pub struct Recommendation {
 /// One edit of a workflow file. A recommendation's edits, applied in order
 /// to the recorded workflow, give the workflow its `saves_ms` was priced on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Edit {
     RemoveEdge {
@@ -294,6 +307,7 @@ pub enum Edit {
 /// A compact record of one run, enough for trends and regression checks.
 /// Computed once per run ([`super::digest`]) so the store can cache it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunDigest {
     pub run_id: String,
     pub workflow_id: String,
@@ -308,6 +322,7 @@ pub struct RunDigest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepDigest {
     pub id: String,
     pub status: StepStatus,
@@ -324,6 +339,7 @@ pub struct StepDigest {
 
 /// Trends across runs of one workflow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TrendReport {
     pub workflow_id: String,
     pub runs: usize,
@@ -343,6 +359,7 @@ pub struct TrendReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DurationTrend {
     pub p50_ms: u64,
     pub p95_ms: u64,
@@ -357,6 +374,7 @@ pub struct DurationTrend {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepTrend {
     /// Runs in which it started.
     pub runs: usize,
@@ -377,6 +395,7 @@ pub struct StepTrend {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PathStability {
     /// The most frequent critical path.
     pub most_common: Vec<String>,

@@ -13,6 +13,7 @@ use crate::run::aggregate::Outcome;
 
 /// How one attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptEnd {
     Succeeded,
@@ -26,6 +27,7 @@ pub enum AttemptEnd {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AttemptSpan {
     pub attempt: u32,
     /// When it became ready and started waiting for `limits`.
@@ -62,6 +64,7 @@ impl AttemptSpan {
 
 /// One execution of a step: the step itself, or one element of a map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExecSpan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub element: Option<u32>,
@@ -100,6 +103,7 @@ impl ExecSpan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepSpan {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +124,7 @@ impl StepSpan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct GroupSpan {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +138,7 @@ pub struct GroupSpan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Timeline {
     pub run_id: String,
     pub workflow_id: String,

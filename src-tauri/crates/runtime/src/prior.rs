@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use braid_engine::agents::shell::workflow_dir_of;
 use braid_store::{AttemptRecord, AttemptStatus, RunRecord};
 
-use crate::exit;
+use crate::Refusal;
 
 pub type Key = (String, Option<u32>);
 
@@ -44,15 +44,12 @@ pub fn succeeded(a: &AttemptRecord) -> Option<PriorResult> {
 
 /// The folder the stored run's workflow file was in (relative paths of its
 /// agents resolve against it).
-pub fn stored_workflow_dir(record: &RunRecord) -> Result<PathBuf, (u8, String)> {
+pub fn stored_workflow_dir(record: &RunRecord) -> Result<PathBuf, Refusal> {
     match &record.run.workflow_path {
         Some(path) => Ok(workflow_dir_of(Path::new(path))),
-        None => Err((
-            exit::USAGE,
-            format!(
-                "run {} does not record where its workflow file was; pass --file",
-                record.run.run_id
-            ),
-        )),
+        None => Err(Refusal::Usage(format!(
+            "run {} does not record where its workflow file was",
+            record.run.run_id
+        ))),
     }
 }

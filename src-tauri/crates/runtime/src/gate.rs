@@ -1,15 +1,12 @@
-//! Import quarantine on the command line: a workflow file that would
-//! execute anything (a `shell`, `http`, `llm` or `workflow` step) runs only
-//! once its exact content — the sha256 of the file's bytes, and of every
-//! sub-workflow file it reaches — has been approved. Approvals live in the
-//! store (`approvals` table), shared with the desktop app's review screen.
+//! Import quarantine: a workflow file that would execute anything (a
+//! `shell`, `http`, `llm` or `workflow` step) runs only once its exact
+//! content — the sha256 of the file's bytes, and of every sub-workflow file
+//! it reaches — has been approved. Approvals live in the store (`approvals`
+//! table), shared by the CLI's `--trust` and the desktop app's review screen.
 //!
-//! Without `--trust`, an unapproved file is refused (exit 2) with the
-//! review of what it would run: commands, scripts, hosts, secret names and
-//! sub-workflows. `--trust` approves exactly those bytes and runs them.
 //! Workflows made only of `sim` steps need no approval. The sub-workflow
-//! files are read once, here, and the run is handed exactly those bytes,
-//! so a file edited after approval cannot run in its place.
+//! files are read once, here, and the run is handed exactly those bytes, so
+//! a file edited after approval cannot run in its place.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,11 +14,24 @@ use std::sync::Arc;
 
 use braid_engine::Workflow;
 use braid_engine::diagnostic::has_errors;
-use braid_engine::trust::{needs_approval, review};
+use braid_engine::trust::{Review, needs_approval, review};
 use braid_engine::validate::references::check_references;
 use braid_store::{Store, sha256_hex};
+use serde::{Deserialize, Serialize};
 
-use crate::{exit, output};
+use crate::refusal::{Refusal, store_error};
+
+/// A file that must be approved before it runs, with what it would run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PendingApproval {
+    /// As given (the main file) or resolved (sub-workflows).
+    pub path: String,
+    /// sha256 of the file's bytes, hex.
+    pub hash: String,
+    /// What it would run; `None` when the file does not parse.
+    pub review: Option<Review>,
+}
 
 /// The workflow a command is about to run.
 pub enum MainFile<'a> {
@@ -45,11 +55,14 @@ pub struct Reviewed {
     pub files: Arc<HashMap<PathBuf, Arc<[u8]>>>,
     /// The main file's canonical path (the recursion backstop's first entry).
     pub stack: Vec<PathBuf>,
+    /// Files approved just now (with `trust`), for the front end to mention.
+    pub approved: Vec<PendingApproval>,
 }
 
 /// Checks (and with `trust`, records) approval of a workflow and its
-/// sub-workflows. `Err((exit status, message))` when the run must not start.
-pub fn gate(store: &Store, main: MainFile<'_>, trust: bool) -> Result<Reviewed, (u8, String)> {
+/// sub-workflows. `Err` when the run must not start: an invalid
+/// sub-workflow, or files not approved (all of them listed).
+pub fn gate(store: &Store, main: MainFile<'_>, trust: bool) -> Result<Reviewed, Refusal> {
     let (path, workflow, own) = match main {
         MainFile::Fresh {
             path,
@@ -65,13 +78,11 @@ pub fn gate(store: &Store, main: MainFile<'_>, trust: bool) -> Result<Reviewed, 
     };
     if has_errors(&references.diagnostics) {
         let shown = path.map_or_else(|| "the workflow".into(), |p| p.display().to_string());
-        for d in &references.diagnostics {
-            output::diagnostic(path.unwrap_or(Path::new("workflow")), d);
-        }
-        return Err((
-            exit::FAILURE,
-            format!("{shown} is invalid; nothing was run"),
-        ));
+        return Err(Refusal::Invalid {
+            message: format!("{shown} is invalid; nothing was run"),
+            file: shown,
+            diagnostics: references.diagnostics,
+        });
     }
     // (path shown, bytes, workflow) of every file that must be approved.
     let mut pending: Vec<(String, Vec<u8>, Option<Workflow>)> = Vec::new();
@@ -89,44 +100,26 @@ pub fn gate(store: &Store, main: MainFile<'_>, trust: bool) -> Result<Reviewed, 
             ));
         }
     }
-    let store_error = |e: braid_store::StoreError| (exit::USAGE, format!("store: {e}"));
     let mut unapproved = Vec::new();
     for (shown, bytes, workflow) in pending {
         let hash = sha256_hex(&bytes);
         if !store.is_approved(&hash).map_err(store_error)? {
-            unapproved.push((shown, hash, workflow));
+            unapproved.push(PendingApproval {
+                path: shown,
+                hash,
+                review: workflow.as_ref().map(review),
+            });
         }
     }
     if !unapproved.is_empty() {
-        if trust {
-            for (shown, hash, _) in &unapproved {
-                let at = (!shown.is_empty()).then(|| Path::new(shown.as_str()));
-                store.approve(hash, at).map_err(store_error)?;
-                output::note(&format!("approved {shown} (sha256 {})", &hash[..12]));
-            }
-        } else {
-            for (shown, hash, workflow) in &unapproved {
-                eprintln!("{shown} (sha256 {}) would run:", &hash[..12]);
-                match workflow {
-                    Some(w) => eprintln!("{}", review(w).to_text()),
-                    None => eprintln!("  (the file does not parse)"),
-                }
-            }
-            let names: Vec<&str> = unapproved.iter().map(|(s, _, _)| s.as_str()).collect();
-            return Err((
-                exit::USAGE,
-                format!(
-                    "{} not been approved to run on this machine; nothing was run. \
-                     Review what it would run (above), then run again with --trust to approve this exact content",
-                    match names.as_slice() {
-                        [one] => format!("{one} has"),
-                        many => format!("{} have", many.join(", ")),
-                    }
-                ),
-            ));
+        if !trust {
+            return Err(Refusal::Unapproved(unapproved));
         }
+        approve(store, &unapproved)?;
     }
+    let approved = if trust { unapproved } else { Vec::new() };
     Ok(Reviewed {
+        approved,
         files: Arc::new(
             references
                 .files
@@ -136,4 +129,14 @@ pub fn gate(store: &Store, main: MainFile<'_>, trust: bool) -> Result<Reviewed, 
         ),
         stack: canonical.into_iter().collect(),
     })
+}
+
+/// Records approval of exactly these contents (by hash).
+pub fn approve(store: &Store, files: &[PendingApproval]) -> Result<(), Refusal> {
+    for file in files {
+        let at = (!file.path.is_empty()).then(|| Path::new(file.path.as_str()));
+        store.approve(&file.hash, at).map_err(store_error)?;
+        tracing::info!(path = %file.path, hash = %file.hash, "approved");
+    }
+    Ok(())
 }

@@ -1,0 +1,140 @@
+//! Runs started from the app: prepared and executed by braid-runtime in this
+//! process, recorded in the same store as the CLI, with every event batch
+//! forwarded to the webview over the run's Tauri Channel.
+//!
+//! Forwarding coalesces: after sending, it waits one frame (16 ms) and
+//! sends everything that arrived meanwhile as one message, so a burst of
+//! thousands of events per second becomes ~60 messages per second and
+//! nothing is dropped. The last message is the summary read back from the
+//! store — the state the canvas must end in.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use braid_engine::events::{Event, EventBatch};
+use braid_engine::run::summary::RunSummary;
+use braid_runtime::{Execution, Hooks, Observe, PendingApproval};
+use braid_store::Store;
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
+
+/// One frame: the longest an event waits before it is sent on.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// What the webview hears about a run, in order.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunUpdate {
+    /// Events in sequence order.
+    Events { events: Vec<Event> },
+    /// The run ended; its summary as recorded in the store.
+    Finished { summary: Box<RunSummary> },
+    /// The run could not be carried out (the store failed, the engine refused).
+    Failed { message: String },
+}
+
+/// The answer to a request to start, resume or rerun.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunStart {
+    Started {
+        run_id: String,
+        /// Node ids whose results were carried over (rerun).
+        reused: Vec<String>,
+    },
+    /// Nothing ran: these files must be reviewed and approved first.
+    NeedsApproval { files: Vec<PendingApproval> },
+    /// Nothing ran: non-idempotent steps were mid-attempt (resume); ask
+    /// whether to run them again or skip them.
+    NeedsDecision { steps: Vec<String> },
+}
+
+/// The store (opened once at launch) and the runs going on in this process.
+pub struct Runs {
+    store: Result<Arc<Store>, String>,
+    /// Cancel handles of the runs going on in this process.
+    active: Arc<Mutex<HashMap<String, CancellationToken>>>,
+}
+
+impl Runs {
+    pub fn new(store: Result<Arc<Store>, String>) -> Self {
+        if let Err(e) = &store {
+            tracing::error!("runs are unavailable: {e}");
+        }
+        Self {
+            store,
+            active: Arc::default(),
+        }
+    }
+
+    pub fn store(&self) -> Result<Arc<Store>, String> {
+        self.store.clone()
+    }
+
+    /// Starts a prepared run in the background; returns its id at once.
+    pub fn launch(
+        &self,
+        execution: Execution,
+        updates: Channel<RunUpdate>,
+    ) -> Result<String, String> {
+        let store = self.store()?;
+        let run_id = execution.run_id.clone();
+        let cancel = CancellationToken::new();
+        self.active
+            .lock()
+            .expect("runs lock")
+            .insert(run_id.clone(), cancel.clone());
+        let forward = updates.clone();
+        // Called inside `execute`, on the async runtime.
+        let observe: Observe =
+            Box::new(move |events| tokio::spawn(forward_events(events, forward)));
+        let hooks = Hooks {
+            cancel,
+            observers: vec![observe],
+        };
+        let active = self.active.clone();
+        let id = run_id.clone();
+        tauri::async_runtime::spawn(async move {
+            let outcome = braid_runtime::execute(store, execution, hooks).await;
+            active.lock().expect("runs lock").remove(&id);
+            let _ = updates.send(match outcome {
+                Ok(summary) => RunUpdate::Finished {
+                    summary: Box::new(summary),
+                },
+                Err(message) => RunUpdate::Failed { message },
+            });
+        });
+        Ok(run_id)
+    }
+
+    /// Cancels a run: at once if it runs in this process, and through the
+    /// store for a run of another process (the CLI notices within 250 ms).
+    pub fn cancel(&self, run_id: &str) -> Result<(), String> {
+        if let Some(token) = self.active.lock().expect("runs lock").get(run_id) {
+            token.cancel();
+        }
+        self.store()?
+            .request_cancel(run_id)
+            .map_err(|e| format!("store: {e}"))
+    }
+}
+
+/// Drains the run's event stream into the channel, one message per frame at most.
+async fn forward_events(mut events: UnboundedReceiver<EventBatch>, updates: Channel<RunUpdate>) {
+    while let Some(first) = events.recv().await {
+        let mut batch: Vec<Event> = first.to_vec();
+        tokio::time::sleep(FRAME).await;
+        while let Ok(more) = events.try_recv() {
+            batch.extend(more.iter().cloned());
+        }
+        if updates.send(RunUpdate::Events { events: batch }).is_err() {
+            // The webview went away (reload, closed window): keep draining so
+            // the run is unaffected; the store still records everything.
+            while events.recv().await.is_some() {}
+            return;
+        }
+    }
+}
