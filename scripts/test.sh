@@ -44,7 +44,8 @@ cargo test --workspace --locked
 echo "== desktop app: end-to-end (WebDriver, real app under Xvfb)"
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
-cargo build -p braid-desktop --locked
+# The app, and the CLI the e2e tests compare it with (`braid show --json`).
+cargo build -p braid-desktop -p braid-cli --locked
 (
   cd tests/e2e
   npm ci --no-audit --no-fund --loglevel=error

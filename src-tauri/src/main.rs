@@ -18,6 +18,7 @@
 
 mod commands;
 mod error;
+mod history;
 mod preview;
 mod runs;
 mod session;

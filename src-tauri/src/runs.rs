@@ -16,6 +16,8 @@ use braid_engine::events::{Event, EventBatch};
 use braid_engine::run::summary::RunSummary;
 use braid_runtime::{Execution, Hooks, Observe, PendingApproval};
 use braid_store::Store;
+
+use crate::history::CachedHistory;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -57,6 +59,8 @@ pub struct Runs {
     store: Result<Arc<Store>, String>,
     /// Cancel handles of the runs going on in this process.
     active: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Step durations for predictions; cleared when a run ends.
+    history: Arc<CachedHistory>,
 }
 
 impl Runs {
@@ -64,14 +68,21 @@ impl Runs {
         if let Err(e) = &store {
             tracing::error!("runs are unavailable: {e}");
         }
+        let history = Arc::new(CachedHistory::new(store.as_ref().ok().cloned()));
         Self {
             store,
             active: Arc::default(),
+            history,
         }
     }
 
     pub fn store(&self) -> Result<Arc<Store>, String> {
         self.store.clone()
+    }
+
+    /// Recent step durations for the planner.
+    pub fn history(&self) -> Arc<CachedHistory> {
+        self.history.clone()
     }
 
     /// Starts a prepared run in the background; returns its id at once.
@@ -96,10 +107,12 @@ impl Runs {
             observers: vec![observe],
         };
         let active = self.active.clone();
+        let history = self.history.clone();
         let id = run_id.clone();
         tauri::async_runtime::spawn(async move {
             let outcome = braid_runtime::execute(store, execution, hooks).await;
             active.lock().expect("runs lock").remove(&id);
+            history.clear();
             let _ = updates.send(match outcome {
                 Ok(summary) => RunUpdate::Finished {
                     summary: Box::new(summary),

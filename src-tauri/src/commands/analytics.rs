@@ -108,9 +108,15 @@ pub async fn preview_edits(
         )
     })?;
     let edited = analytics::apply_edits(&original, &edits);
-    let store = runs.store().ok();
+    let history = runs.history();
     let model = serde_json::to_value(&edited).expect("workflows serialise");
-    let plan = workflow_io::predict(&model, store.as_deref().map(|s| s as &dyn History));
+    let plan = tauri::async_runtime::spawn_blocking(move || {
+        history.sync();
+        workflow_io::predict(&model, Some(history.as_ref() as &dyn History))
+    })
+    .await
+    .ok()
+    .flatten();
     Ok(EditPreview {
         workflow: edited,
         plan,

@@ -44,9 +44,10 @@ pub async fn plan_workflow(
     workflow: serde_json::Value,
     runs: State<'_, Runs>,
 ) -> Result<Option<Plan>, ()> {
-    let store = runs.store().ok();
+    let history = runs.history();
     Ok(tauri::async_runtime::spawn_blocking(move || {
-        workflow_io::predict(&workflow, store.as_deref().map(|s| s as &dyn History))
+        history.sync();
+        workflow_io::predict(&workflow, Some(history.as_ref() as &dyn History))
     })
     .await
     .ok()
