@@ -114,6 +114,18 @@ fn main() {
             ));
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running the Braid desktop app");
+        .build(tauri::generate_context!())
+        .expect("error while building the Braid desktop app")
+        .run(|app, event| {
+            // Quitting mid-run: stop the runs like a Cancel (their process
+            // groups are killed and the store records them as cancelled)
+            // rather than leaving children behind for the next launch's
+            // recovery to find.
+            if let tauri::RunEvent::Exit = event {
+                app.state::<runs::Runs>().shutdown(SHUTDOWN_GRACE);
+            }
+        });
 }
+
+/// How long quitting waits for cancelled runs to record their end.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);

@@ -123,6 +123,30 @@ impl Runs {
         Ok(run_id)
     }
 
+    /// Cancels every run of this process and waits (up to `grace`) until
+    /// each has recorded its end.
+    pub fn shutdown(&self, grace: Duration) {
+        let tokens: Vec<CancellationToken> = self
+            .active
+            .lock()
+            .expect("runs lock")
+            .values()
+            .cloned()
+            .collect();
+        if tokens.is_empty() {
+            return;
+        }
+        for token in &tokens {
+            token.cancel();
+        }
+        let deadline = std::time::Instant::now() + grace;
+        while !self.active.lock().expect("runs lock").is_empty()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Cancels a run: at once if it runs in this process, and through the
     /// store for a run of another process (the CLI notices within 250 ms).
     pub fn cancel(&self, run_id: &str) -> Result<(), String> {
