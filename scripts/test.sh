@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # System packages: a C toolchain, and what the desktop app (Tauri/WebKitGTK)
 # needs to build, plus Xvfb, WebKitWebDriver and ImageMagick for its
-# end-to-end tests.
+# end-to-end tests, and a private D-Bus + GNOME Keyring for the secrets
+# screen's test against a real keychain.
 need_apt=()
 for pkg in build-essential pkg-config libdbus-1-dev libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev \
-  librsvg2-dev libxdo-dev file xvfb xauth webkit2gtk-driver imagemagick; do
+  librsvg2-dev libxdo-dev file xvfb xauth webkit2gtk-driver imagemagick dbus gnome-keyring; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -2,15 +2,16 @@
 //! runs only once its exact bytes (and its sub-workflows') are approved, as
 //! on the command line (braid-runtime's gate; approvals shared through the
 //! store). Two kinds of file are trusted without asking: the example
-//! gallery shipped with the app, and what the user saves from a document
-//! that was itself trusted (new, an example, or approved) — their own edits.
+//! gallery shipped with the app (a file in it, or a copy of one — same
+//! bytes), and what the user saves from a document that was itself trusted
+//! (new, an example, or approved) — their own edits.
 
 use std::path::Path;
 
 use braid_engine::parse::parse_workflow;
 use braid_runtime::gate::{MainFile, gate};
 use braid_runtime::{PendingApproval, Refusal};
-use braid_store::Store;
+use braid_store::{Store, sha256_hex};
 use serde::Serialize;
 
 /// Whether a file may run as it is, and if not, what it would run.
@@ -21,12 +22,30 @@ pub struct TrustReview {
     pub files: Vec<PendingApproval>,
 }
 
-/// Whether `path` is inside the example gallery shipped with the app.
+/// Whether `path` is one of the examples shipped with the app: inside the
+/// gallery's folder, or a copy of a gallery file (the same sha256).
 pub fn is_example(examples_dir: Option<&Path>, path: &Path) -> bool {
     let (Some(dir), Ok(file)) = (examples_dir, std::fs::canonicalize(path)) else {
         return false;
     };
-    std::fs::canonicalize(dir).is_ok_and(|dir| file.starts_with(dir))
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return false;
+    };
+    if file.starts_with(&dir) {
+        return true;
+    }
+    let Ok(bytes) = std::fs::read(&file) else {
+        return false;
+    };
+    let hash = sha256_hex(&bytes);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return false;
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .any(|p| std::fs::read(p).is_ok_and(|b| sha256_hex(&b) == hash))
 }
 
 /// Reviews the file as it is on disk now. Never runs anything.
@@ -117,6 +136,11 @@ mod tests {
         std::fs::create_dir(&examples).unwrap();
         std::fs::write(examples.join("greet.json"), SHELL).unwrap();
         assert!(!review(&store, Some(&examples), &examples.join("greet.json")).needs_approval);
+        // A copy elsewhere, byte for byte, is the same example.
+        std::fs::write(dir.path().join("copy.json"), SHELL).unwrap();
+        assert!(!review(&store, Some(&examples), &dir.path().join("copy.json")).needs_approval);
+        std::fs::write(dir.path().join("edited.json"), format!("{SHELL} ")).unwrap();
+        assert!(review(&store, Some(&examples), &dir.path().join("edited.json")).needs_approval);
         std::fs::write(dir.path().join("sim.json"), SIM).unwrap();
         assert!(!review(&store, Some(&examples), &dir.path().join("sim.json")).needs_approval);
     }

@@ -11,6 +11,10 @@ import { shortcutTable, useShortcuts } from "./features/editor/shortcuts";
 import { isDirty, useEditor } from "./features/editor/store";
 import { StatusBar, Toolbar } from "./features/editor/Toolbar";
 import { startLiveValidation } from "./features/editor/validation";
+import { SecretsDialog } from "./features/secrets/SecretsDialog";
+import { ReviewDialog } from "./features/trust/ReviewDialog";
+import { AnalyticsDock } from "./features/analytics/AnalyticsDock";
+import { RunDock } from "./features/run/RunDock";
 
 function Editor() {
   const [gallery, setGallery] = useState(false);
@@ -63,12 +67,16 @@ function Editor() {
         <main className="center">
           <Canvas />
           <Problems />
+          <AnalyticsDock />
+          <RunDock />
         </main>
         <Inspector />
       </div>
       <StatusBar />
       {gallery && <Gallery onClose={() => setGallery(false)} />}
       {help && <ShortcutHelp table={table} onClose={() => setHelp(false)} />}
+      <ReviewDialog />
+      <SecretsDialog />
       {toast && (
         <div className={`toast${toast.error ? " error" : ""}`} data-testid="toast">
           {toast.text}

@@ -2,7 +2,7 @@
 // runs WebKitWebDriver) launches target/debug/braid-desktop with the given
 // arguments. Run under Xvfb: `xvfb-run -a -s "-screen 0 1280x800x24" npm test`.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, existsSync } from "node:fs";
+import { mkdtempSync, existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,6 +61,33 @@ export async function startDriver() {
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** Runs `fn` with a fresh app opened with `args`; a screenshot if it fails; the app quits either way. */
+export async function withApp(args, fn) {
+  const app = await launch(args);
+  try {
+    await fn(app);
+  } catch (err) {
+    app.screenshotOnFailure();
+    throw err;
+  } finally {
+    await app.quit();
+  }
+}
+
+/** With BRAID_SHOTS_DIR set, saves the whole screen there as NAME.png (the README's screenshots). */
+export const SHOTS = process.env.BRAID_SHOTS_DIR;
+export async function shot(app, name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  // A control WebDriver had to scroll into view may leave the page scrolled.
+  await app.exec("for (const el of [document.scrollingElement, document.body, document.querySelector('.app'), document.querySelector('.topbar')]) if (el) el.scrollLeft = 0;");
+  await new Promise((r) => setTimeout(r, 300));
+  const file = join(SHOTS, name.endsWith(".png") ? name : `${name}.png`);
+  // The X screen, like screenshots.mjs: WebDriver's own screenshot can hang under Xvfb.
+  execFileSync("import", ["-window", "root", file]);
+  console.log(`wrote ${file}`);
 }
 
 /** A WebDriver session on a fresh app process opened with `args`. */

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { WORKFLOWS, launch, startDriver } from "../lib/app.mjs";
+import { WORKFLOWS, startDriver, withApp } from "../lib/app.mjs";
 
 const BLOG = join(WORKFLOWS, "blog-publishing.json");
 let driver;
@@ -19,17 +19,6 @@ function blogCopy() {
   return join(dir, "blog-publishing.json");
 }
 
-async function withApp(args, fn) {
-  const app = await launch(args);
-  try {
-    await fn(app);
-  } catch (err) {
-    app.screenshotOnFailure();
-    throw err;
-  } finally {
-    await app.quit();
-  }
-}
 
 const ruleText = (app) => app.exec("return document.querySelector('[data-testid=\"rule-quality-gates\"]').textContent");
 const edgeCount = (app) => app.count('path[data-testid^="edge-"]');

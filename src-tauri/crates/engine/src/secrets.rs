@@ -41,10 +41,13 @@ pub const INDEX_ACCOUNT: &str = "__braid_secret_names__";
 /// `BRAID_KEYCHAIN=off` turns keychain lookups off (environment only).
 pub const KEYCHAIN_ENV: &str = "BRAID_KEYCHAIN";
 
-/// A secret name: like an environment variable, `[A-Za-z_][A-Za-z0-9_]*`.
+/// A secret name: like an environment variable, `[A-Za-z_][A-Za-z0-9_]*`,
+/// except the keychain entry that lists the names ([`INDEX_ACCOUNT`]) —
+/// setting it would overwrite the list, reading it would leak the names.
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+    name != INDEX_ACCOUNT
+        && matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -469,6 +472,8 @@ mod tests {
         assert!(!is_valid_name("1X"));
         assert!(!is_valid_name("A-B"));
         assert!(!is_valid_name(""));
+        // The names index is not a secret anyone may set or read.
+        assert!(!is_valid_name(INDEX_ACCOUNT));
     }
 
     #[test]

@@ -6,6 +6,10 @@ import { ipc } from "../../ipc";
 import { allKeys } from "./dataflow";
 import { newWorkflow, openDialog, openPath, relayout, save, saveAs } from "./files";
 import { isDirty, redo, undo, useEditor } from "./store";
+import { SecretsButton } from "../secrets/SecretsButton";
+import { TrustBadge } from "../trust/TrustBadge";
+import { RunButton } from "../run/RunButton";
+import { AnalyticsButton, CriticalToggle, PredictedDuration } from "../analytics/ToolbarItems";
 
 /** `…/workflows/blog-publishing.json`: the end of a path is the part that tells files apart. */
 function shortPath(path: string): string {
@@ -88,7 +92,7 @@ export function Toolbar({ onGallery, onHelp, onFit }: { onGallery: () => void; o
         </button>
         <RecentMenu />
         <button className="btn" onClick={() => void save()} title="Save (Ctrl+S)" data-testid="save-button">
-          <Icon.save /> Save
+          <Icon.save /> <span className="btn-label">Save</span>
         </button>
         <button className="btn" onClick={() => void saveAs()} title="Save as… (Ctrl+Shift+S)" data-testid="save-as-button">
           Save as…
@@ -104,7 +108,7 @@ export function Toolbar({ onGallery, onHelp, onFit }: { onGallery: () => void; o
       </div>
       <div className="toolbar-group">
         <button className="btn" onClick={() => void relayout()} title="Auto-layout (L)" data-testid="layout-button">
-          <Icon.layout /> Layout
+          <Icon.layout /> <span className="btn-label">Layout</span>
         </button>
         <button className="btn icon" onClick={onFit} title="Fit view (F)" data-testid="fit-button">
           <Icon.fit />
@@ -112,7 +116,7 @@ export function Toolbar({ onGallery, onHelp, onFit }: { onGallery: () => void; o
       </div>
       <div className="toolbar-group" title="Data flow: highlight where a context key is produced and read">
         <Icon.flow />
-        <select className="select" style={{ width: 170, height: 28 }} value={flowKey ?? ""} onChange={(e) => setFlow(e.target.value || null)} data-testid="dataflow-key">
+        <select className="select" style={{ width: 140, height: 28 }} value={flowKey ?? ""} onChange={(e) => setFlow(e.target.value || null)} data-testid="dataflow-key">
           <option value="">Trace a context key…</option>
           {keys.map((k) => (
             <option key={k} value={k}>
@@ -121,19 +125,24 @@ export function Toolbar({ onGallery, onHelp, onFit }: { onGallery: () => void; o
           ))}
         </select>
       </div>
+      <div className="toolbar-group">
+        <PredictedDuration />
+        <CriticalToggle />
+        <AnalyticsButton />
+      </div>
       <span className="spacer" />
+      <TrustBadge />
       <button className="btn icon" onClick={onGallery} title="Example gallery (E)" data-testid="gallery-button">
         <Icon.gallery />
       </button>
       <button className="btn icon" onClick={onHelp} title="Keyboard shortcuts (?)" data-testid="help-button">
         <Icon.keyboard />
       </button>
+      <SecretsButton />
       <button className="btn icon" onClick={() => setTheme(theme === "dark" ? "light" : "dark")} title="Toggle theme" data-testid="theme-button">
         {theme === "dark" ? <Icon.sun /> : <Icon.moon />}
       </button>
-      <button className="btn primary" disabled title="Runs from the editor arrive with the run view; use `braid run` meanwhile" data-testid="run-button">
-        <Icon.play /> Run
-      </button>
+      <RunButton />
     </header>
   );
 }

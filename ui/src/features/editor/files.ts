@@ -5,6 +5,7 @@ import { autoLayout } from "./layout";
 import { emptyWorkflow, layoutOf, settleGroups, type Doc } from "./ops";
 import { markOpenStart } from "./perf";
 import { isDirty, useEditor } from "./store";
+import { checkTrust } from "../trust/status";
 
 function errorText(err: unknown): string {
   if (err && typeof err === "object" && "message" in err) return String((err as CommandError).message);
@@ -69,6 +70,8 @@ export async function openPath(path: string, opts: { guard?: boolean } = {}): Pr
     useEditor.setState({ savedDoc: doc });
     s.requestFit();
     updateTitle();
+    // Opening never runs anything; a file not approved here shows its review (viewing and editing stay allowed).
+    void checkTrust(opened.path, { show: true });
     if (!opened.diagnostics.some((d) => d.severity === "error")) {
       void ipc.planWorkflow(doc.workflow).then((plan) => useEditor.getState().doc === doc && useEditor.getState().setPlan(plan));
     }
@@ -99,6 +102,8 @@ async function writeTo(path: string): Promise<boolean> {
     // trust carries over to what is written (see save_workflow).
     const saved = await ipc.saveWorkflow(path, doc.workflow, layoutOf(doc), s.path);
     useEditor.getState().markSaved(saved.path, doc);
+    // The file's hash changed: the trust badge follows what is on disk now.
+    void checkTrust(saved.path, { show: false });
     useEditor.getState().showToast(`Saved ${baseName(saved.path)}`);
     updateTitle();
     return true;

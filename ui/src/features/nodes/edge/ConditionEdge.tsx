@@ -4,6 +4,8 @@ import { EdgeLabelRenderer, getBezierPath, type Edge, type EdgeProps } from "@xy
 import type { When } from "../../../ipc";
 import type { Issues } from "../../editor/diagnostics";
 import { useEditor } from "../../editor/store";
+import { useEdgeTaken } from "../../run/hooks";
+import { useCriticalEdge } from "../../analytics/store";
 
 export interface ConditionEdgeData extends Record<string, unknown> {
   from: string;
@@ -28,14 +30,18 @@ function ConditionEdge({ id, sourceX, sourceY, targetX, targetY, sourcePosition,
   const when = data?.when;
   const error = (data?.issues?.errors ?? 0) > 0;
   const color = when ? `var(--when-${when})` : undefined;
+  const taken = useEdgeTaken(data?.from, when);
+  const critical = useCriticalEdge(data?.from, data?.to);
   return (
     <>
       <path
         id={id}
         d={path}
-        className="react-flow__edge-path"
+        className={`react-flow__edge-path${taken === true ? " run-taken" : taken === false ? " run-not-taken" : ""}`}
         data-testid={`edge-${data?.from}-${data?.to}`}
         data-when={when ?? undefined}
+        data-taken={taken ?? undefined}
+        data-critical={critical || undefined}
         markerEnd={markerEnd}
         style={color && !selected && !error ? { stroke: color } : undefined}
       />

@@ -5,6 +5,10 @@ import type { Group } from "../../../ipc";
 import { Icon } from "../../../components/icons";
 import type { Issues } from "../../editor/diagnostics";
 import { IssueBadge } from "../IssueBadge";
+import { GroupRunBadge } from "../../run/badges";
+import { useNodeRun } from "../../run/hooks";
+import { markAttrs, NodeMark } from "../../analytics/NodeMark";
+import { useCriticalMark } from "../../analytics/store";
 import type { FlowMark } from "../step/Node";
 import { ruleParts } from "./defaults";
 
@@ -20,11 +24,13 @@ export type GroupNodeType = Node<GroupNodeData, "parallel" | "map">;
 
 export function GroupShell({ id, data, selected, map }: { id: string; data: GroupNodeData; selected: boolean; map: boolean }) {
   const { group, issues, branches, dropTarget } = data;
-  const cls = ["group-node", map && "map", selected && "selected", issues?.errors && "has-error", dropTarget && "drop-target"].filter(Boolean).join(" ");
+  const run = useNodeRun(id);
+  const mark = useCriticalMark(id);
+  const cls = ["group-node", map && "map", selected && "selected", issues?.errors && "has-error", dropTarget && "drop-target", run && `run-${run.status}`].filter(Boolean).join(" ");
   const rule = ruleParts(group);
   const limit = group.max_concurrency != null ? ` · ≤${group.max_concurrency}` : "";
   return (
-    <div className={cls} data-testid={`node-${id}`} data-kind={map ? "map" : "group"} data-status={data.status} data-flow={data.flow ?? undefined}>
+    <div className={cls} data-testid={`node-${id}`} data-kind={map ? "map" : "group"} data-status={run?.status ?? data.status} data-flow={data.flow ?? undefined} {...markAttrs(mark)}>
       <Handle type="target" position={Position.Left} />
       <IssueBadge id={id} issues={issues} />
       <div className="group-head">
@@ -49,6 +55,8 @@ export function GroupShell({ id, data, selected, map }: { id: string; data: Grou
           {rule.detail && <span>{rule.detail}</span>}
         </span>
       </div>
+      <GroupRunBadge id={id} map={map} />
+      <NodeMark mark={mark} />
       <Handle type="source" position={Position.Right} />
     </div>
   );

@@ -6,6 +6,10 @@ import { Icon } from "../../../components/icons";
 import type { Issues } from "../../editor/diagnostics";
 import { useEditor } from "../../editor/store";
 import { IssueBadge } from "../IssueBadge";
+import { StepRunBadge } from "../../run/badges";
+import { useNodeRun } from "../../run/hooks";
+import { markAttrs, NodeMark } from "../../analytics/NodeMark";
+import { useCriticalMark } from "../../analytics/store";
 
 export type FlowMark = "produce" | "read" | "both" | "dim" | null;
 
@@ -53,6 +57,8 @@ function Chips({ keys, out, flowKey, max }: { keys: string[]; out?: boolean; flo
 
 function StepNode({ id, data, selected }: NodeProps<StepNodeType>) {
   const { step, issues, flow, flowKey, inGroup } = data;
+  const run = useNodeRun(id);
+  const mark = useCriticalMark(id);
   const kind = step.agent.kind;
   const KindIcon = Icon[kind];
   const optional = step.required === false;
@@ -65,6 +71,7 @@ function StepNode({ id, data, selected }: NodeProps<StepNodeType>) {
     selected && "selected",
     issues?.errors && "has-error",
     issues?.warnings && "has-warning",
+    run && `run-${run.status}`,
   ]
     .filter(Boolean)
     .join(" ");
@@ -74,12 +81,15 @@ function StepNode({ id, data, selected }: NodeProps<StepNodeType>) {
       data-testid={`node-${id}`}
       data-kind="step"
       data-agent={kind}
-      data-status={data.status}
+      data-status={run?.status ?? data.status}
       data-flow={flow ?? undefined}
+      {...markAttrs(mark)}
       style={{ "--kind-color": `var(--kind-${kind})` } as React.CSSProperties}
     >
       {!inGroup && <Handle type="target" position={Position.Left} />}
       <IssueBadge id={id} issues={issues} />
+      <StepRunBadge id={id} />
+      <NodeMark mark={mark} />
       <div className="step-head">
         <span className="kind-icon" title={`${kind} agent`}>
           <KindIcon />

@@ -1,0 +1,103 @@
+// Critical path marks for the canvas: which nodes and edges are on it and
+// every node's slack — from a recorded run's report (measured), or from the
+// planner's prediction when no run is chosen (predicted).
+import type { Workflow } from "../../ipc";
+import type { PlanLike, RunReport } from "./types";
+
+export interface NodeMark {
+  critical: boolean;
+  /** How much later it could end without delaying the run; null: it did not run / is not planned. */
+  slackMs: number | null;
+}
+
+export interface CriticalMarks {
+  source: "run" | "plan";
+  nodes: Map<string, NodeMark>;
+  /** `from->to` of edges along the path. */
+  edges: Set<string>;
+}
+
+export const edgeId = (from: string, to: string) => `${from}->${to}`;
+
+function pathEdges(path: string[], wf: Workflow | null): Set<string> {
+  const out = new Set<string>();
+  for (let i = 1; i < path.length; i++) {
+    const [from, to] = [path[i - 1], path[i]];
+    if (!wf || wf.edges.some((e) => e.from === from && e.to === to)) out.add(edgeId(from, to));
+  }
+  return out;
+}
+
+export function marksFromReport(report: RunReport, wf: Workflow | null): CriticalMarks {
+  const nodes = new Map<string, NodeMark>();
+  for (const [id, s] of Object.entries(report.steps)) if (s) nodes.set(id, { critical: s.critical, slackMs: s.slack_ms ?? null });
+  for (const [id, g] of Object.entries(report.groups)) if (g) nodes.set(id, { critical: g.critical, slackMs: g.slack_ms ?? null });
+  for (const id of report.critical_path.nodes) {
+    const m = nodes.get(id);
+    nodes.set(id, { critical: true, slackMs: m?.slackMs ?? 0 });
+  }
+  return { source: "run", nodes, edges: pathEdges(report.critical_path.nodes, wf) };
+}
+
+/**
+ * Slack of every planned outer node: latest end minus predicted end, where a
+ * sink's latest end is the predicted run end and any other node's is the
+ * smallest (successor's latest end − successor's predicted span) — the
+ * definition docs/analytics.md uses for measured runs, on the plan's schedule.
+ */
+export function planSlack(plan: PlanLike, wf: Workflow): Map<string, number> {
+  const span = (id: string) => plan.schedule[id];
+  const succ = new Map<string, string[]>();
+  for (const e of wf.edges) {
+    if (!span(e.from) || !span(e.to)) continue;
+    const list = succ.get(e.from) ?? [];
+    list.push(e.to);
+    succ.set(e.from, list);
+  }
+  const latest = new Map<string, number>();
+  const visiting = new Set<string>();
+  const latestEnd = (id: string): number => {
+    const known = latest.get(id);
+    if (known != null) return known;
+    if (visiting.has(id)) return plan.predicted_ms; // cannot happen in a valid workflow
+    visiting.add(id);
+    let best = plan.predicted_ms;
+    for (const s of succ.get(id) ?? []) {
+      const sp = span(s)!;
+      best = Math.min(best, latestEnd(s) - (sp.end_ms - sp.start_ms));
+    }
+    visiting.delete(id);
+    latest.set(id, best);
+    return best;
+  };
+  const out = new Map<string, number>();
+  for (const [id, sp] of Object.entries(plan.schedule)) if (sp) out.set(id, Math.max(0, latestEnd(id) - sp.end_ms));
+  return out;
+}
+
+/**
+ * Marks from the plan. The plan schedules outer nodes only, so inside a
+ * critical group the branch predicted to take longest is marked as the one
+ * the group waits for (not for `first`, which waits for the fastest), and a
+ * branch's slack is how much sooner than the group's slowest branch it ends.
+ */
+export function marksFromPlan(plan: PlanLike, wf: Workflow): CriticalMarks {
+  const slack = planSlack(plan, wf);
+  const onPath = new Set(plan.critical_path.nodes);
+  const nodes = new Map<string, NodeMark>();
+  for (const [id, s] of slack) nodes.set(id, { critical: onPath.has(id), slackMs: onPath.has(id) ? 0 : s });
+  for (const g of wf.groups) {
+    const gSpan = plan.schedule[g.id];
+    if (!gSpan) continue;
+    const branches = wf.steps.filter((s) => s.group === g.id);
+    const predicted = (id: string) => plan.steps[id]?.predicted_ms ?? 0;
+    const slowest = Math.max(0, ...branches.map((b) => predicted(b.id)));
+    const decider = g.aggregate.strategy === "first" ? null : branches.find((b) => predicted(b.id) === slowest);
+    const groupSlack = slack.get(g.id) ?? 0;
+    for (const b of branches) {
+      const critical = onPath.has(g.id) && decider?.id === b.id;
+      nodes.set(b.id, { critical, slackMs: groupSlack + Math.max(0, slowest - predicted(b.id)) });
+    }
+  }
+  return { source: "plan", nodes, edges: pathEdges(plan.critical_path.nodes, wf) };
+}

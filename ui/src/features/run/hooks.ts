@@ -1,0 +1,59 @@
+// What node and edge components read from the run store. Each selector
+// returns a value that only changes when that node's (or edge's) state does,
+// so a frame of events re-renders only the cards it touched.
+import { useSyncExternalStore } from "react";
+import { edgeTaken, type NodeRun, type When } from "./reducer";
+import { useRun } from "./store";
+
+export function useNodeRun(id: string): NodeRun | undefined {
+  return useRun((s) => s.view?.nodes[id]);
+}
+
+/** `true` taken, `false` not taken (its source ended), `null` undecided or no run shown. */
+export function useEdgeTaken(from: string | undefined, when: When | null | undefined): boolean | null {
+  return useRun((s) => (s.view && from ? edgeTaken(s.view, from, when ?? null) : null));
+}
+
+// One shared clock for every ticking timer on screen (elapsed, retry countdowns):
+// a single interval while anything listens, none otherwise.
+const listeners = new Set<() => void>();
+let now = Date.now();
+let timer: ReturnType<typeof setInterval> | null = null;
+
+function subscribe(listener: () => void) {
+  listeners.add(listener);
+  if (!timer) {
+    now = Date.now();
+    timer = setInterval(() => {
+      now = Date.now();
+      for (const l of listeners) l();
+    }, 250);
+  }
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0 && timer) {
+      clearInterval(timer);
+      timer = null;
+    }
+  };
+}
+
+const noSubscribe = () => () => undefined;
+
+/** Epoch ms, updated four times a second while `active`. */
+export function useNow(active: boolean): number {
+  return useSyncExternalStore(
+    active ? subscribe : noSubscribe,
+    () => (active ? now : 0),
+    () => 0,
+  );
+}
+
+export function fmtDuration(ms: number): string {
+  if (ms < 0) ms = 0;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min ${s} s`;
+}
