@@ -13,7 +13,7 @@ use braid_store::Store;
 #[derive(Default)]
 pub struct CachedHistory {
     store: Option<Arc<Store>>,
-    durations: Mutex<HashMap<(String, String), Option<u64>>>,
+    durations: Mutex<HashMap<(String, String, bool), Option<u64>>>,
     /// The newest run (id, status, finish) when the cache was filled.
     seen: Mutex<Option<(String, String, Option<u64>)>>,
 }
@@ -50,13 +50,13 @@ impl CachedHistory {
 }
 
 impl History for CachedHistory {
-    fn duration_ms(&self, workflow_id: &str, step_id: &str) -> Option<u64> {
+    fn duration_ms(&self, workflow_id: &str, step_id: &str, time_scaled: bool) -> Option<u64> {
         let store = self.store.as_ref()?;
-        let key = (workflow_id.to_string(), step_id.to_string());
+        let key = (workflow_id.to_string(), step_id.to_string(), time_scaled);
         if let Some(known) = self.durations.lock().expect("history lock").get(&key) {
             return *known;
         }
-        let found = store.duration_ms(workflow_id, step_id);
+        let found = store.duration_ms(workflow_id, step_id, time_scaled);
         self.durations
             .lock()
             .expect("history lock")

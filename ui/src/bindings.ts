@@ -72,8 +72,9 @@ export const commands = {
 	/**
 	 *  Shows a notification; a desktop without a notification service is not
 	 *  an error worth showing (the run's result is on the canvas anyway).
+	 *  Off the main thread: talking to the notification daemon can block.
 	 */
-	notifyRunEnded: (title: string, body: string) => __TAURI_INVOKE<void>("notify_run_ended", { title, body }),
+	notifyRunEnded: (title: string, body: string) => typedError<null, null>(__TAURI_INVOKE("notify_run_ended", { title, body })),
 };
 
 /* Types */

@@ -6,7 +6,7 @@
 // BRAID_SHOTS_DIR=<dir> also saves screenshots of the run view there.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -119,6 +119,15 @@ const domStatuses = (app) =>
   app.exec(
     "return Object.fromEntries([...document.querySelectorAll('[data-testid^=\"node-\"][data-status]')].map((el) => [el.getAttribute('data-testid').slice(5), el.getAttribute('data-status')]))",
   );
+
+/** Polls `ok` outside the app (files, processes) until it holds. */
+async function waitFor(ok, ms, what) {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 function pgrep(marker) {
   const r = spawnSync("pgrep", ["-f", marker], { encoding: "utf8", maxBuffer: 256 << 20 });
@@ -242,6 +251,43 @@ describe("running from the app", () => {
       for (const [id, s] of Object.entries(again.steps)) assert.equal(after[id], s.status, `status of ${id} in the rerun`);
       for (const id of ["validate", "brand-voice", "legal"]) assert.equal(await app.count(`[data-testid="reused-${id}"]`), 1, `${id} shows reused`);
       assert.equal(await app.count('[data-testid="reused-transform"]'), 0);
+    });
+  });
+
+  test("a run whose process died is recovered as interrupted and resumed from history, asking about its non-idempotent step", async () => {
+    const dir = fixtureCopy("long-shell.json", "long-step.sh");
+    const file = join(dir, "long-shell.json");
+    const marker = `braid-e2e-resume-${process.pid}-${Date.now()}`;
+    // A CLI run, killed (SIGKILL: no chance to record anything) while its shell step runs.
+    const cli = spawn(CLI, ["--db", driver.db, "run", "--trust", "--input", `marker=${marker}`, file], { stdio: "ignore" });
+    try {
+      // (The CLI's own argv carries the marker too: wait for the step's.)
+      await waitFor(() => pgrep(marker).some((pid) => pid !== cli.pid), 20000, "the step's processes");
+    } finally {
+      cli.kill("SIGKILL");
+    }
+    await new Promise((r) => cli.once("exit", r));
+    const runId = JSON.parse(execFileSync(CLI, ["--db", driver.db, "runs", "--json"], { encoding: "utf8" })).runs.find((r) => r.workflow_id === "e2e-long-shell").run_id;
+    await withApp([file], async (app) => {
+      await app.waitFor(".react-flow__edge");
+      // Opening the store found the dead owner: the run is interrupted and its orphans are gone.
+      await app.waitUntil(async () => pgrep(marker).length === 0, 10000, "the orphaned step killed");
+      await app.click("run-tab-history");
+      const row = await app.waitTestId(`history-${runId}`);
+      assert.equal(await row.getAttribute("data-status"), "interrupted");
+      await app.click(`history-resume-${runId}`);
+      // `long` is a shell step (not idempotent) that was mid-attempt: the app asks.
+      const question = await app.waitTestId("resume-decision");
+      assert.match(await question.getText(), /long/);
+      await app.click("resume-skip");
+      await waitRunEnd(app, 30000);
+      assert.equal(await app.exec("return window.__braid.run.getState().view.runId"), runId, "resumed under the same id");
+      const summary = show(runId);
+      assert.notEqual(summary.status, "interrupted");
+      const dom = await domStatuses(app);
+      for (const [id, s] of Object.entries(summary.steps)) assert.equal(dom[id], s.status, `status of ${id}`);
+      assert.equal(summary.steps.prepare.status, "succeeded", "the committed step kept its result");
+      assert.deepEqual(pgrep(marker), []);
     });
   });
 

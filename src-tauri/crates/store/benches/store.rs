@@ -594,7 +594,7 @@ fn reading(dir: &Path) {
         assert_eq!(store.attempts(one).unwrap().len(), 10);
     });
     let history = time(&mut || {
-        let _ = store.median_duration_ms("wf7", "s3", 20).unwrap();
+        let _ = store.median_duration_ms("wf7", "s3", 20, false).unwrap();
     });
     // Baseline: the cheapest possible query on the same connection setup.
     let conn = rusqlite::Connection::open(&path).unwrap();

@@ -669,43 +669,52 @@ impl Store {
 
     /// Durations (ms) of the last `limit` successful attempts of a step of
     /// a workflow, newest first. Results reused from other runs are not
-    /// attempts and do not count.
+    /// attempts and do not count. `time_scaled` (a `sim` step): each
+    /// duration is divided by its run's time scale, giving file time; runs
+    /// at scale 0 say nothing about it and are left out.
     pub fn recent_durations(
         &self,
         workflow_id: &str,
         step_id: &str,
         limit: usize,
+        time_scaled: bool,
     ) -> Result<Vec<u64>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let conn = self.conn();
         db::retry(|| {
             let mut stmt = conn.prepare_cached(
-                "SELECT COALESCE(duration_ms, finished_at_ms - started_at_ms) FROM attempts
-                 WHERE workflow_id = ?1 AND step = ?2 AND status = 'succeeded' AND reused_from IS NULL
-                 ORDER BY finished_at_ms DESC LIMIT ?3",
+                "SELECT COALESCE(a.duration_ms, a.finished_at_ms - a.started_at_ms), r.time_scale
+                 FROM attempts a JOIN runs r ON r.run_id = a.run_id
+                 WHERE a.workflow_id = ?1 AND a.step = ?2 AND a.status = 'succeeded'
+                   AND a.reused_from IS NULL AND (?4 = 0 OR r.time_scale > 0)
+                 ORDER BY a.finished_at_ms DESC LIMIT ?3",
             )?;
             let rows = stmt
-                .query_map(params![workflow_id, step_id, limit], |r| {
-                    r.get::<_, Option<i64>>(0)
+                .query_map(params![workflow_id, step_id, limit, time_scaled], |r| {
+                    Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, f64>(1)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows
                 .into_iter()
-                .flatten()
-                .map(|d| d.max(0) as u64)
+                .filter_map(|(ms, scale)| {
+                    let ms = ms?.max(0) as f64;
+                    Some(if time_scaled { ms / scale } else { ms }.round() as u64)
+                })
                 .collect())
         })
     }
 
     /// Median duration of the last `window` successful attempts of a step
-    /// (the mean of the middle two for an even count).
+    /// (the mean of the middle two for an even count); see
+    /// [`Store::recent_durations`] for `time_scaled`.
     pub fn median_duration_ms(
         &self,
         workflow_id: &str,
         step_id: &str,
         window: usize,
+        time_scaled: bool,
     ) -> Result<Option<u64>> {
-        let mut durations = self.recent_durations(workflow_id, step_id, window)?;
+        let mut durations = self.recent_durations(workflow_id, step_id, window, time_scaled)?;
         durations.sort_unstable();
         let n = durations.len();
         Ok(match n {
@@ -720,8 +729,8 @@ impl Store {
 /// [`HISTORY_WINDOW`] successful attempts. A store error means "no
 /// history" (the plan falls back to estimates).
 impl History for Store {
-    fn duration_ms(&self, workflow_id: &str, step_id: &str) -> Option<u64> {
-        self.median_duration_ms(workflow_id, step_id, HISTORY_WINDOW)
+    fn duration_ms(&self, workflow_id: &str, step_id: &str, time_scaled: bool) -> Option<u64> {
+        self.median_duration_ms(workflow_id, step_id, HISTORY_WINDOW, time_scaled)
             .ok()
             .flatten()
     }

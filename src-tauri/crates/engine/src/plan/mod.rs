@@ -35,20 +35,26 @@ pub enum Source {
 /// Past durations of steps. The store implements this with the median of
 /// recent successful attempts; analytics with measured durations.
 pub trait History {
-    fn duration_ms(&self, workflow_id: &str, step_id: &str) -> Option<u64>;
+    /// `time_scaled`: the step is a `sim` step, whose recorded durations
+    /// shrank with their run's time scale — answer in file time (scale 1),
+    /// so runs rehearsed at different scales agree. Other agents run in
+    /// real time whatever the scale.
+    fn duration_ms(&self, workflow_id: &str, step_id: &str, time_scaled: bool) -> Option<u64>;
 }
 
 /// No history: predictions come from the file alone.
 pub struct NoHistory;
 
 impl History for NoHistory {
-    fn duration_ms(&self, _: &str, _: &str) -> Option<u64> {
+    fn duration_ms(&self, _: &str, _: &str, _: bool) -> Option<u64> {
         None
     }
 }
 
+/// Durations measured in one run (analytics' what-ifs): already at that
+/// run's scale, which is the scale the what-if is priced at.
 impl<F: Fn(&str) -> Option<u64>> History for F {
-    fn duration_ms(&self, _workflow_id: &str, step_id: &str) -> Option<u64> {
+    fn duration_ms(&self, _workflow_id: &str, step_id: &str, _time_scaled: bool) -> Option<u64> {
         self(step_id)
     }
 }
@@ -116,7 +122,11 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
         .steps
         .iter()
         .map(|s| {
-            let prediction = match options.history.duration_ms(&workflow.id, &s.id) {
+            let time_scaled = matches!(s.agent, Agent::Sim(_));
+            let prediction = match options
+                .history
+                .duration_ms(&workflow.id, &s.id, time_scaled)
+            {
                 Some(ms) => StepPrediction {
                     predicted_ms: ms,
                     source: Source::History,

@@ -218,7 +218,10 @@ async fn retries_failures_and_shell_output_are_stored() {
     assert_eq!((m.attempts, m.retry_ms), (2, 10));
     // History sees the successful attempt only.
     assert_eq!(
-        store.recent_durations("flaky", "flaky", 20).unwrap().len(),
+        store
+            .recent_durations("flaky", "flaky", 20, false)
+            .unwrap()
+            .len(),
         1
     );
     tokio::task::spawn_blocking(move || writer.close().unwrap())

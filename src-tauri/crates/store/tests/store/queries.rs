@@ -588,21 +588,24 @@ fn history_is_the_median_of_recent_successful_attempts() {
         );
     }
     writer.close().unwrap();
-    let recent = store.recent_durations("wf", "build", 20).unwrap();
+    let recent = store.recent_durations("wf", "build", 20, false).unwrap();
     assert_eq!(recent.len(), 20);
     assert_eq!(recent[0], 340, "newest first");
     // Last 20: 150..=340 step 10 → median of an even count: (240+250)/2.
     assert_eq!(
-        store.median_duration_ms("wf", "build", 20).unwrap(),
+        store.median_duration_ms("wf", "build", 20, false).unwrap(),
         Some(245)
     );
     assert_eq!(
-        store.median_duration_ms("wf", "build", 3).unwrap(),
+        store.median_duration_ms("wf", "build", 3, false).unwrap(),
         Some(330)
     );
-    assert_eq!(History::duration_ms(&store, "wf", "build"), Some(245));
-    assert_eq!(History::duration_ms(&store, "wf", "deploy"), None);
-    assert_eq!(History::duration_ms(&store, "other", "build"), None);
+    assert_eq!(
+        History::duration_ms(&store, "wf", "build", false),
+        Some(245)
+    );
+    assert_eq!(History::duration_ms(&store, "wf", "deploy", false), None);
+    assert_eq!(History::duration_ms(&store, "other", "build", false), None);
     // The planner uses it.
     let doc = json!({ "format": "braid/1", "id": "wf", "steps": [
         { "id": "build", "agent": { "kind": "sim", "duration_ms": 5 } } ] });
@@ -622,18 +625,84 @@ fn history_is_the_median_of_recent_successful_attempts() {
 }
 
 #[test]
+fn sim_history_is_read_in_file_time_whatever_scale_it_ran_at() {
+    let db = temp_db();
+    let store = open(&db);
+    let writer = store.writer().unwrap();
+    // "build" is a 200 ms sim step, run at scales 1, 0.5 and 0.1 (and 0,
+    // where it takes no time and says nothing about its length).
+    for (i, (scale, took)) in [(1.0, 200u64), (0.5, 100), (0.1, 20), (0.0, 0)]
+        .into_iter()
+        .enumerate()
+    {
+        let run_id = new_run_id();
+        let source = workflow_source("wf", 1);
+        store
+            .create_run(&NewRun {
+                run_id: &run_id,
+                workflow_id: "wf",
+                workflow_name: None,
+                workflow_source: &source,
+                workflow_path: None,
+                inputs: &JsonMap::new(),
+                time_scale: scale,
+                parent_run_id: None,
+            })
+            .unwrap();
+        let mut s = Stamper::new(1_000_000 + i as u64 * 10_000);
+        writer.ingest(
+            &run_id,
+            s.batch(vec![EventKind::StepStarted { at: at("build", 1) }]),
+        );
+        s.tick(took);
+        writer.ingest(
+            &run_id,
+            s.batch(vec![
+                EventKind::AttemptEnded {
+                    at: at("build", 1),
+                    exit_code: Some(0),
+                    stdout_tail: String::new(),
+                    stderr_tail: String::new(),
+                    duration_ms: took,
+                },
+                EventKind::StepSucceeded {
+                    at: at("build", 1),
+                    outputs: JsonMap::new(),
+                    score: None,
+                    approved: None,
+                },
+            ]),
+        );
+    }
+    writer.close().unwrap();
+    // As measured (what a shell step's history is), newest first…
+    assert_eq!(
+        store.recent_durations("wf", "build", 20, false).unwrap(),
+        [0, 20, 100, 200]
+    );
+    // …and in file time for a sim step: every scaled run agrees.
+    assert_eq!(
+        store.recent_durations("wf", "build", 20, true).unwrap(),
+        [200, 200, 200]
+    );
+    assert_eq!(History::duration_ms(&store, "wf", "build", true), Some(200));
+}
+
+#[test]
 fn the_history_query_uses_its_index() {
     let db = temp_db();
     let _store = open(&db);
     let conn = rusqlite::Connection::open(&db.path).unwrap();
     let plan: Vec<String> = conn
         .prepare(
-            "EXPLAIN QUERY PLAN SELECT COALESCE(duration_ms, finished_at_ms - started_at_ms) FROM attempts
-             WHERE workflow_id = ?1 AND step = ?2 AND status = 'succeeded' AND reused_from IS NULL
-             ORDER BY finished_at_ms DESC LIMIT ?3",
+            "EXPLAIN QUERY PLAN SELECT COALESCE(a.duration_ms, a.finished_at_ms - a.started_at_ms), r.time_scale
+             FROM attempts a JOIN runs r ON r.run_id = a.run_id
+             WHERE a.workflow_id = ?1 AND a.step = ?2 AND a.status = 'succeeded'
+               AND a.reused_from IS NULL AND (?4 = 0 OR r.time_scale > 0)
+             ORDER BY a.finished_at_ms DESC LIMIT ?3",
         )
         .unwrap()
-        .query_map(["wf", "s", "20"], |r| r.get::<_, String>(3))
+        .query_map(["wf", "s", "20", "1"], |r| r.get::<_, String>(3))
         .unwrap()
         .map(Result::unwrap)
         .collect();
