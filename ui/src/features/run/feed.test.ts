@@ -44,10 +44,14 @@ describe("EventFeed", () => {
     const frames = new ManualFrames();
     let view: RunView = initialView(shape);
     let applies = 0;
-    const feed = new EventFeed((events) => {
-      applies += 1;
-      view = applyEvents(view, events);
-    }, frames);
+    const feed = new EventFeed(
+      (events) => {
+        applies += 1;
+        view = applyEvents(view, events);
+      },
+      frames,
+      Infinity,
+    );
     const events = burst(2000);
     // The backend's channel delivers many small batches between two frames.
     for (let i = 0; i < events.length; i += 7) feed.push(events.slice(i, i + 7));
@@ -60,6 +64,32 @@ describe("EventFeed", () => {
     expect(feed.largestBatch).toBe(events.length);
     frames.tick();
     expect(applies).toBe(1); // nothing new: no work
+  });
+
+  test("a backlog bigger than a frame's budget is spread over frames, in order", () => {
+    const frames = new ManualFrames();
+    const seen: number[] = [];
+    const sizes: number[] = [];
+    const feed = new EventFeed(
+      (events) => {
+        sizes.push(events.length);
+        seen.push(...events.map((e) => e.seq));
+      },
+      frames,
+      1000,
+    );
+    const events = burst(1200); // 2,402 events
+    feed.push(events);
+    frames.tick();
+    expect(sizes).toEqual([1000]);
+    feed.push([]); // nothing new, but the rest is already scheduled
+    frames.tick();
+    frames.tick();
+    expect(sizes).toEqual([1000, 1000, 402]);
+    expect(seen).toEqual(events.map((e) => e.seq));
+    frames.tick();
+    expect(sizes.length).toBe(3); // done: no more frames requested
+    expect(frames.queue.size).toBe(0);
   });
 
   test("flush applies what is buffered at once (before the summary), dispose drops it", () => {

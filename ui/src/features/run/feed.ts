@@ -1,8 +1,10 @@
 // Events arrive from the backend in batches as fast as the engine makes them
 // (thousands a second in a fan-out). Applying each batch as it comes would
-// render many times per frame; the feed buffers them and applies everything
-// that arrived once per animation frame, so nothing is dropped and the UI
-// does at most one update per frame.
+// render many times per frame; the feed buffers them and applies what
+// arrived once per animation frame, so nothing is dropped and the UI does at
+// most one update per frame. A frame applies at most `maxPerFrame` events:
+// after one slow frame the backlog is big, and applying all of it at once
+// would make the next frame slow too; the rest waits for the next frame.
 import type { RunEvent } from "./types";
 
 export interface FrameScheduler {
@@ -25,15 +27,22 @@ export class EventFeed {
   constructor(
     private readonly apply: (events: RunEvent[]) => void,
     private readonly frames: FrameScheduler = browserFrames,
+    /** ~10–20 ms of reducer work in the webview at a few µs per event. */
+    private readonly maxPerFrame = 2000,
   ) {}
 
   push(events: readonly RunEvent[]) {
     if (events.length === 0) return;
     // push(...events) overflows the call stack for very large batches.
     for (const e of events) this.pending.push(e);
+    this.schedule();
+  }
+
+  private schedule() {
     this.frame ??= this.frames.request(() => {
       this.frame = null;
-      this.drain();
+      this.drain(this.maxPerFrame);
+      if (this.pending.length > 0) this.schedule();
     });
   }
 
@@ -43,7 +52,7 @@ export class EventFeed {
       this.frames.cancel(this.frame);
       this.frame = null;
     }
-    this.drain();
+    this.drain(Infinity);
   }
 
   /** Stops without applying what is buffered (the view moved on to another run). */
@@ -53,10 +62,15 @@ export class EventFeed {
     this.pending = [];
   }
 
-  private drain() {
+  private drain(max: number) {
     if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+    let batch = this.pending;
+    if (batch.length > max) {
+      this.pending = batch.slice(max);
+      batch = batch.slice(0, max);
+    } else {
+      this.pending = [];
+    }
     this.framesApplied += 1;
     this.largestBatch = Math.max(this.largestBatch, batch.length);
     this.apply(batch);
