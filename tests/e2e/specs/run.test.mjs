@@ -291,6 +291,28 @@ describe("running from the app", () => {
     });
   });
 
+  test("a sub-workflow step's run is linked to its parent and opens on its own canvas", async () => {
+    const dir = fixtureCopy("sub-parent.json", "sub-child.json");
+    await withApp([join(dir, "sub-parent.json")], async (app) => {
+      await app.waitFor(".react-flow__edge");
+      const parentRun = await runFromToolbar(app);
+      await waitRunEnd(app);
+      assert.equal(show(parentRun).status, "succeeded");
+      await app.clickNode("delegate");
+      await app.click("run-tab-result");
+      const list = await app.waitTestId("sub-runs");
+      const subRun = (await list.getText()).match(/[0-9A-HJKMNP-TV-Z]{26}/)?.[0];
+      assert.ok(subRun, "the sub-run's id is listed");
+      const child = show(subRun);
+      assert.equal(child.workflow_id, "e2e-sub-child");
+      await app.click(`sub-run-open-${subRun}`);
+      await app.waitUntil(() => app.exec(`const v = window.__braid.run.getState().view; return v && v.runId === '${subRun}'`), 10000, "the sub-run open");
+      assert.equal(await app.exec("return window.__braid.store.getState().doc.workflow.id"), "e2e-sub-child");
+      const dom = await domStatuses(app);
+      for (const [id, st] of Object.entries(child.steps)) assert.equal(dom[id], st.status, `status of ${id} in the sub-run`);
+    });
+  });
+
   test("a 2,000-element burst: every event applied, the canvas ends as the store records, frame times reported", async () => {
     const dir = mkdtempSync(join(tmpdir(), "braid-e2e-burst-"));
     const file = join(dir, "burst.json");

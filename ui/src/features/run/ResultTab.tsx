@@ -1,8 +1,36 @@
 // The result: the selected step's (or group's) outputs, score, verdict and
 // error as JSON; without a selection, the run's own result.
 import { useEditor } from "../editor/store";
+import { openPastRun } from "./HistoryTab";
 import type { RunView } from "./reducer";
 import { useRun } from "./store";
+
+/** The runs a `workflow` step started (one per attempt and map element), each openable on its own canvas. */
+function SubRuns({ step }: { step: string }) {
+  const events = useRun((s) => s.events);
+  const loaded = useRun((s) => s.loaded);
+  const started = events.flatMap((e) => (e.type === "sub_run_started" && e.step === step ? [e] : []));
+  if (started.length === 0) return null;
+  return (
+    <div data-testid="sub-runs">
+      <h4 style={{ margin: "10px 0 6px" }}>Sub-workflow runs</h4>
+      {started.map((e) => {
+        const info = loaded?.sub_runs.find((r) => r.run_id === e.run_id);
+        return (
+          <div key={e.run_id} className="run-hint" style={{ padding: "2px 0" }}>
+            <code>{e.workflow_id}</code> · {e.element != null ? `element ${e.element} · ` : ""}attempt {e.attempt} · <code>{e.run_id}</code>
+            {info ? ` · ${info.status} ` : " "}
+            {info && (
+              <button className="btn" style={{ height: 22 }} onClick={() => void openPastRun(info)} data-testid={`sub-run-open-${e.run_id}`}>
+                Open
+              </button>
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
+}
 
 export function ResultTab({ view }: { view: RunView }) {
   const selected = useEditor((s) => s.selection[0] ?? null);
@@ -21,6 +49,7 @@ export function ResultTab({ view }: { view: RunView }) {
         <pre className="run-json" data-testid="run-result">
           {JSON.stringify(result, null, 2)}
         </pre>
+        <SubRuns step={selected} />
       </div>
     );
   }
