@@ -21,7 +21,7 @@ export const commands = {
 	 *  The predicted schedule of a valid model (`None` while it has errors),
 	 *  using the store's recent step durations where there are some.
 	 */
-	planWorkflow: (workflow: Value) => typedError<Plan | null, null>(__TAURI_INVOKE("plan_workflow", { workflow })),
+	planWorkflow: (workflow: Value) => typedError<Plan_Serialize | null, null>(__TAURI_INVOKE("plan_workflow", { workflow })),
 	/**
 	 *  Writes the canonical workflow file and its `.layout.json` sidecar.
 	 *  `origin`: the file the document was opened from (`None`: created in the
@@ -508,14 +508,14 @@ export type EditPreview = EditPreview_Serialize | EditPreview_Deserialize;
 export type EditPreview_Deserialize = {
 	workflow: Workflow_Deserialize,
 	/**  `None` if the edited workflow is invalid. */
-	plan?: Plan | null,
+	plan?: Plan_Deserialize | null,
 };
 
 /**  A workflow with edits applied, and its re-planned schedule. */
 export type EditPreview_Serialize = {
 	workflow: Workflow_Serialize,
 	/**  `None` if the edited workflow is invalid. */
-	plan: Plan | null,
+	plan: Plan_Serialize | null,
 };
 
 /**
@@ -1186,7 +1186,9 @@ export type PendingApproval_Serialize = {
 	review: Review_Serialize | null,
 };
 
-export type Plan = {
+export type Plan = Plan_Serialize | Plan_Deserialize;
+
+export type Plan_Deserialize = {
 	workflow_id: string,
 	/**  Outer nodes by topological level (longest chain of edges from a root). */
 	levels: string[][],
@@ -1196,6 +1198,32 @@ export type Plan = {
 	steps: { [key in string]: StepPrediction },
 	/**  Extension: predicted span of every outer node on the happy path. */
 	schedule: { [key in string]: Span },
+	/**
+	 *  Extension: predicted span of every branch step that runs on the happy
+	 *  path (over all its map elements). The branch a group waits for is the
+	 *  one ending with it; in a `first` group the losers are cancelled, so
+	 *  they end with it too.
+	 */
+	branches?: { [key in string]: Span },
+};
+
+export type Plan_Serialize = {
+	workflow_id: string,
+	/**  Outer nodes by topological level (longest chain of edges from a root). */
+	levels: string[][],
+	/**  Predicted wall time of the happy-path run. */
+	predicted_ms: number,
+	critical_path: CriticalPath,
+	steps: { [key in string]: StepPrediction },
+	/**  Extension: predicted span of every outer node on the happy path. */
+	schedule: { [key in string]: Span },
+	/**
+	 *  Extension: predicted span of every branch step that runs on the happy
+	 *  path (over all its map elements). The branch a group waits for is the
+	 *  one ending with it; in a `first` group the losers are cancelled, so
+	 *  they end with it too.
+	 */
+	branches: { [key in string]: Span },
 };
 
 export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;

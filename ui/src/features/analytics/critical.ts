@@ -76,10 +76,11 @@ export function planSlack(plan: PlanLike, wf: Workflow): Map<string, number> {
 }
 
 /**
- * Marks from the plan. The plan schedules outer nodes only, so inside a
- * critical group the branch predicted to take longest is marked as the one
- * the group waits for (not for `first`, which waits for the fastest), and a
- * branch's slack is how much sooner than the group's slowest branch it ends.
+ * Marks from the plan. Inside a critical group, the branch the planner has
+ * ending with the group is the one it waits for (not for `first`, whose
+ * losers are cancelled at the winner's end), and a branch's slack is how
+ * much sooner than the group it ends. Without branch spans (an older plan),
+ * the branch predicted to take longest stands in for it.
  */
 export function marksFromPlan(plan: PlanLike, wf: Workflow): CriticalMarks {
   const slack = planSlack(plan, wf);
@@ -90,13 +91,21 @@ export function marksFromPlan(plan: PlanLike, wf: Workflow): CriticalMarks {
     const gSpan = plan.schedule[g.id];
     if (!gSpan) continue;
     const branches = wf.steps.filter((s) => s.group === g.id);
-    const predicted = (id: string) => plan.steps[id]?.predicted_ms ?? 0;
-    const slowest = Math.max(0, ...branches.map((b) => predicted(b.id)));
-    const decider = g.aggregate.strategy === "first" ? null : branches.find((b) => predicted(b.id) === slowest);
+    const spans = plan.branches;
+    // How long before the group's end each branch ends.
+    const early = (id: string): number => {
+      if (spans) {
+        const span = spans[id];
+        return span ? Math.max(0, gSpan.end_ms - span.end_ms) : gSpan.end_ms - gSpan.start_ms;
+      }
+      const predicted = (b: string) => plan.steps[b]?.predicted_ms ?? 0;
+      return Math.max(0, ...branches.map((b) => predicted(b.id))) - predicted(id);
+    };
+    const decider = g.aggregate.strategy === "first" ? null : branches.find((b) => early(b.id) === 0);
     const groupSlack = slack.get(g.id) ?? 0;
     for (const b of branches) {
       const critical = onPath.has(g.id) && decider?.id === b.id;
-      nodes.set(b.id, { critical, slackMs: groupSlack + Math.max(0, slowest - predicted(b.id)) });
+      nodes.set(b.id, { critical, slackMs: groupSlack + early(b.id) });
     }
   }
   return { source: "plan", nodes, edges: pathEdges(plan.critical_path.nodes, wf) };

@@ -147,6 +147,17 @@ describe("critical path marks", () => {
       schedule: { ...plan.schedule, render: { start_ms: 70_000, end_ms: 90_000 }, thumbnails: { start_ms: 70_000, end_ms: 85_000 }, publish: { start_ms: 90_000, end_ms: 100_000 } },
     };
     expect(planSlack(plan2, edited).get("thumbnails")).toBe(5_000);
+
+    // With the planner's branch spans (a group capped at one branch at a time:
+    // seo waits behind the others), the branch ending with the group decides.
+    const capped: PlanLike = {
+      ...plan,
+      schedule: { ...plan.schedule, reviews: { start_ms: 10_000, end_ms: 92_000 } },
+      branches: { style: { start_ms: 10_000, end_ms: 20_000 }, facts: { start_ms: 20_000, end_ms: 32_000 }, seo: { start_ms: 32_000, end_ms: 92_000 } },
+    };
+    const mc = marksFromPlan(capped, wf);
+    expect(mc.nodes.get("seo")).toEqual({ critical: true, slackMs: 0 });
+    expect(mc.nodes.get("facts")).toEqual({ critical: false, slackMs: 60_000 });
     expect(planSlack(plan2, edited).get("render")).toBe(0);
   });
 });

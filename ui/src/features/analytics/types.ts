@@ -175,4 +175,6 @@ export interface PlanLike {
   critical_path: { nodes: string[]; duration_ms: number };
   steps: Partial<Record<string, { predicted_ms: number; source: string }>>;
   schedule: Partial<Record<string, { start_ms: number; end_ms: number }>>;
+  /** Branch steps' spans (over their map elements); absent from older plans. */
+  branches?: Partial<Record<string, { start_ms: number; end_ms: number }>>;
 }

@@ -92,6 +92,12 @@ pub struct Plan {
     pub steps: IndexMap<String, StepPrediction>,
     /// Extension: predicted span of every outer node on the happy path.
     pub schedule: IndexMap<String, Span>,
+    /// Extension: predicted span of every branch step that runs on the happy
+    /// path (over all its map elements). The branch a group waits for is the
+    /// one ending with it; in a `first` group the losers are cancelled, so
+    /// they end with it too.
+    #[serde(default)]
+    pub branches: IndexMap<String, Span>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +169,12 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
             .iter()
             .enumerate()
             .filter_map(|(n, span)| span.map(|s| (valid.node_id(NodeIx::new(n)).to_string(), s)))
+            .collect(),
+        branches: outcome
+            .branch_spans
+            .iter()
+            .enumerate()
+            .filter_map(|(s, span)| span.map(|span| (workflow.steps[s].id.clone(), span)))
             .collect(),
     }
 }

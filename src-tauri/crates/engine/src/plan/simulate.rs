@@ -17,6 +17,9 @@ pub(super) struct Outcome {
     pub end_ms: u64,
     /// Per outer node: its span, or `None` when the happy path skips it.
     pub spans: Vec<Option<Span>>,
+    /// Per step (by index): a branch's span over all its map elements; a
+    /// `first` group's losers end when the winner cancels them.
+    pub branch_spans: Vec<Option<Span>>,
 }
 
 struct Unit {
@@ -24,6 +27,8 @@ struct Unit {
     duration: u64,
     /// Group index when this unit is a branch (or map element).
     group: Option<usize>,
+    /// The branch step's index, for a branch (or map element).
+    branch: Option<usize>,
     /// (resource index, amount) held while running; index 0 is `concurrency`.
     needs: Vec<(usize, i64)>,
     started: bool,
@@ -60,6 +65,7 @@ struct Sim<'v> {
     waiting_edges: Vec<usize>,
     taken_edges: Vec<usize>,
     spans: Vec<Option<Span>>,
+    branch_spans: Vec<Option<Span>>,
     ready_at: Vec<u64>,
     /// Nodes whose outgoing edges still need resolving: (node, whether it ran).
     resolved: Vec<(NodeIx, bool)>,
@@ -96,6 +102,7 @@ pub(super) fn run(valid: &ValidWorkflow, durations: &[u64], default_concurrency:
         waiting_edges: vec![0; node_count],
         taken_edges: vec![0; node_count],
         spans: vec![None; node_count],
+        branch_spans: vec![None; workflow.steps.len()],
         ready_at: vec![0; node_count],
         resolved: Vec::new(),
     };
@@ -138,6 +145,7 @@ pub(super) fn run(valid: &ValidWorkflow, durations: &[u64], default_concurrency:
     Outcome {
         end_ms,
         spans: sim.spans,
+        branch_spans: sim.branch_spans,
     }
 }
 
@@ -172,7 +180,7 @@ impl Sim<'_> {
                 let mut units = Vec::new();
                 for &s in &branches {
                     for _ in 0..elements {
-                        let unit = self.push_unit(node, durations[s], Some(g), needs_of(s));
+                        let unit = self.push_unit(node, durations[s], Some((g, s)), needs_of(s));
                         units.push(unit);
                     }
                 }
@@ -200,17 +208,19 @@ impl Sim<'_> {
         }
     }
 
+    /// `branch`: (group index, branch step index) for a branch or map element.
     fn push_unit(
         &mut self,
         node: NodeIx,
         duration: u64,
-        group: Option<usize>,
+        branch: Option<(usize, usize)>,
         needs: Vec<(usize, i64)>,
     ) -> usize {
         self.units.push(Unit {
             node,
             duration,
-            group,
+            group: branch.map(|(g, _)| g),
+            branch: branch.map(|(_, s)| s),
             needs,
             started: false,
             finished: false,
@@ -299,6 +309,14 @@ impl Sim<'_> {
                 end_ms: end,
             });
         }
+        if let Some(s) = unit.branch {
+            let span = self.branch_spans[s].get_or_insert(Span {
+                start_ms: self.now,
+                end_ms: end,
+            });
+            span.start_ms = span.start_ms.min(self.now);
+            span.end_ms = span.end_ms.max(end);
+        }
         self.running.push(Reverse((end, u)));
     }
 
@@ -337,8 +355,13 @@ impl Sim<'_> {
         let others: Vec<usize> = run.units.iter().copied().filter(|&o| o != u).collect();
         for other in others {
             let unit = &self.units[other];
+            let branch = unit.branch;
             if !unit.cancelled && unit.started && !unit.finished {
                 self.release(other);
+                // It stops now, not when it would have ended.
+                if let Some(span) = branch.and_then(|s| self.branch_spans[s].as_mut()) {
+                    span.end_ms = span.end_ms.min(self.now);
+                }
             }
             self.units[other].cancelled = true;
         }

@@ -286,6 +286,36 @@ fn check_plan(valid: &ValidWorkflow) -> Result<(), TestCaseError> {
                 "{id}: {span:?}"
             );
         }
+        // Branches run inside their group's span, and the group ends with
+        // its last branch (a `first` group's losers are cancelled at its end).
+        for group in &valid.workflow().groups {
+            let Some(g) = p.schedule.get(&group.id) else {
+                continue;
+            };
+            let ends: Vec<u64> = valid
+                .workflow()
+                .steps
+                .iter()
+                .filter(|s| s.group.as_deref() == Some(group.id.as_str()))
+                .filter_map(|s| p.branches.get(&s.id))
+                .map(|b| {
+                    prop_assert!(
+                        b.start_ms >= g.start_ms && b.end_ms <= g.end_ms,
+                        "{}: {b:?} in {g:?}",
+                        group.id
+                    );
+                    Ok(b.end_ms)
+                })
+                .collect::<Result<_, TestCaseError>>()?;
+            if let Some(&end) = ends.iter().max() {
+                prop_assert_eq!(
+                    end,
+                    g.end_ms,
+                    "{} ends with the branch it waits for",
+                    group.id
+                );
+            }
+        }
     }
     Ok(())
 }
