@@ -15,6 +15,7 @@ fn main() {
         "resume_run",
         "rerun_from",
         "cancel_run",
+        "follow_run",
         "list_runs",
         "load_run",
         "review_workflow",

@@ -18,6 +18,7 @@
 
 mod commands;
 mod error;
+mod follow;
 mod history;
 mod preview;
 mod runs;
@@ -47,6 +48,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::runs::resume_run,
             commands::runs::rerun_from,
             commands::runs::cancel_run,
+            commands::runs::follow_run,
             commands::runs::list_runs,
             commands::runs::load_run,
             commands::trust::review_workflow,

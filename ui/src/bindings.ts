@@ -42,6 +42,12 @@ export const commands = {
 	rerunFrom: (runId: string, step: string, updates: Channel<RunUpdate_Deserialize>) => typedError<RunStart_Serialize, CommandError>(__TAURI_INVOKE("rerun_from", { runId, step, updates })),
 	/**  Stops a run (of this app or of a `braid` process using the same store). */
 	cancelRun: (runId: string) => typedError<null, CommandError>(__TAURI_INVOKE("cancel_run", { runId })),
+	/**
+	 *  Streams a run that another process is recording (a `braid run`), from
+	 *  event `from` on, ending with its summary; for a run of this app, its own
+	 *  channel already does.
+	 */
+	followRun: (runId: string, from: number, updates: Channel<RunUpdate_Deserialize>) => typedError<null, CommandError>(__TAURI_INVOKE("follow_run", { runId, from, updates })),
 	/**  Runs, newest first: of one workflow (by `id`), or all. */
 	listRuns: (workflowId: string | null, limit: number) => typedError<RunInfo_Serialize[], CommandError>(__TAURI_INVOKE("list_runs", { workflowId, limit })),
 	loadRun: (runId: string) => typedError<LoadedRun_Serialize, CommandError>(__TAURI_INVOKE("load_run", { runId })),

@@ -93,6 +93,22 @@ pub async fn rerun_from(
     launch(&runs, prepared, updates)
 }
 
+/// Streams a run that another process is recording (a `braid run`), from
+/// event `from` on, ending with its summary; for a run of this app, its own
+/// channel already does.
+#[tauri::command]
+#[specta::specta]
+pub async fn follow_run(
+    run_id: String,
+    from: u64,
+    updates: Channel<RunUpdate>,
+    runs: State<'_, Runs>,
+) -> CommandResult<()> {
+    let store = runs.store().map_err(store_error)?;
+    crate::follow::follow(store, run_id, from, updates);
+    Ok(())
+}
+
 /// Stops a run (of this app or of a `braid` process using the same store).
 #[tauri::command]
 #[specta::specta]

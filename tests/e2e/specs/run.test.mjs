@@ -291,6 +291,39 @@ describe("running from the app", () => {
     });
   });
 
+  test("a run going on in a terminal is watched live from history and cancelled from the app", async () => {
+    const dir = fixtureCopy("long-shell.json", "long-step.sh");
+    const file = join(dir, "long-shell.json");
+    const marker = `braid-e2e-follow-${process.pid}-${Date.now()}`;
+    const cli = spawn(CLI, ["--db", driver.db, "run", "--trust", "--json", "--input", `marker=${marker}`, file], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    cli.stdout.on("data", (d) => (out += d));
+    const exited = new Promise((r) => cli.once("exit", (code) => r(code)));
+    try {
+      await waitFor(() => pgrep(marker).some((pid) => pid !== cli.pid), 20000, "the step's processes");
+      const runId = JSON.parse(execFileSync(CLI, ["--db", driver.db, "runs", "--json"], { encoding: "utf8" })).runs.find((r) => r.status === "running").run_id;
+      await withApp([file], async (app) => {
+        await app.waitFor(".react-flow__edge");
+        await app.click("run-tab-history");
+        await app.click(`history-open-${runId}`);
+        await app.waitUntil(async () => (await domStatus(app, "long")) === "running", 10000, "the terminal's run live on the canvas");
+        assert.equal(await domStatus(app, "prepare"), "succeeded");
+        // The app's Cancel reaches the other process through the store.
+        await app.click("run-cancel");
+        await waitRunEnd(app, 20000);
+        assert.equal(await exited, 1, "the CLI run ended unsuccessfully");
+        const summary = show(runId);
+        assert.equal(summary.status, "cancelled");
+        const dom = await domStatuses(app);
+        for (const [id, st] of Object.entries(summary.steps)) assert.equal(dom[id], st.status, `status of ${id}`);
+        assert.equal(JSON.parse(out).status, "cancelled", "the terminal printed the same end");
+        await app.waitUntil(async () => pgrep(marker).length === 0, 10000, "no process with the marker");
+      });
+    } finally {
+      cli.kill("SIGKILL");
+    }
+  });
+
   test("a sub-workflow step's run is linked to its parent and opens on its own canvas", async () => {
     const dir = fixtureCopy("sub-parent.json", "sub-child.json");
     await withApp([join(dir, "sub-parent.json")], async (app) => {

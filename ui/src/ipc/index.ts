@@ -107,6 +107,9 @@ export const ipc = {
   rerunFrom: (runId: string, stepId: string, onUpdate: (u: RunUpdate) => void): Promise<RunStart> =>
     unwrap(b.commands.rerunFrom(runId, stepId, updatesChannel(onUpdate))),
   cancelRun: (runId: string): Promise<void> => unwrap(b.commands.cancelRun(runId)).then(() => undefined),
+  /** Streams a run another process records, from event `from` on, ending with its summary. */
+  followRun: (runId: string, from: number, onUpdate: (u: RunUpdate) => void): Promise<void> =>
+    unwrap(b.commands.followRun(runId, from, updatesChannel(onUpdate))).then(() => undefined),
   listRuns: (workflowId: string | null, limit: number): Promise<RunInfo[]> => unwrap(b.commands.listRuns(workflowId, limit)),
   loadRun: (runId: string): Promise<LoadedRun> => unwrap(b.commands.loadRun(runId)),
   notifyRunEnded: (title: string, body: string): Promise<void> => b.commands.notifyRunEnded(title, body).then(() => undefined),

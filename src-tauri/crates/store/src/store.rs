@@ -343,12 +343,19 @@ impl Store {
 
     /// A run's events, in sequence order.
     pub fn run_events(&self, run_id: &str) -> Result<Vec<Event>> {
+        self.run_events_from(run_id, 0)
+    }
+
+    /// A run's events from sequence number `from` on (following a run that
+    /// another process is recording).
+    pub fn run_events_from(&self, run_id: &str, from: u64) -> Result<Vec<Event>> {
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
         let conn = self.conn();
         db::retry(|| {
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, at_ms, payload FROM events WHERE run_id = ?1 ORDER BY seq",
+                "SELECT seq, at_ms, payload FROM events WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq",
             )?;
-            let rows = stmt.query([run_id])?;
+            let rows = stmt.query(params![run_id, from])?;
             collect(rows, |row| {
                 let payload: String = row.get(2)?;
                 Ok(Event {

@@ -8,7 +8,7 @@ import { runApi, type RunInfo } from "./api";
 import { STATUS_LABEL, StatusIcon } from "./badges";
 import { fmtDuration } from "./hooks";
 import { shapeOf } from "./reducer";
-import { openRun, resumeRun, useRun } from "./store";
+import { followRun, openRun, resumeRun, useRun } from "./store";
 import type { RunSummary } from "./types";
 
 const RESUMABLE = new Set(["interrupted", "failed", "cancelled"]);
@@ -25,7 +25,10 @@ export async function openPastRun(info: RunInfo) {
     useRun.setState({ message: { text: `The workflow of ${info.run_id} (${info.workflow_id}) is not open and its file is unknown.`, error: true } });
     return;
   }
-  await openRun(info.run_id, shapeOf(useEditor.getState().doc.workflow));
+  const shape = shapeOf(useEditor.getState().doc.workflow);
+  // A run still going (here or in a terminal) is watched live, not replayed.
+  if (info.status === "running") await followRun(info.run_id, shape);
+  else await openRun(info.run_id, shape);
 }
 
 async function resumePast(info: RunInfo) {

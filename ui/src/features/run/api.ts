@@ -84,6 +84,7 @@ const updates = (onUpdate: OnUpdate) => (u: IpcRunUpdate) => onUpdate(u);
 export const runApi = {
   start: (path: string, inputs: JsonMap, timeScale: number, onUpdate: OnUpdate): Promise<RunStart> => ipc.startRun(path, inputs, timeScale, updates(onUpdate)),
   cancel: (runId: string): Promise<void> => ipc.cancelRun(runId),
+  follow: (runId: string, from: number, onUpdate: OnUpdate): Promise<void> => ipc.followRun(runId, from, updates(onUpdate)),
   resume: (runId: string, interrupted: "ask" | "retry" | "skip", onUpdate: OnUpdate): Promise<RunStart> => ipc.resumeRun(runId, interrupted, updates(onUpdate)),
   rerunFrom: (runId: string, step: string, onUpdate: OnUpdate): Promise<RunStart> => ipc.rerunFrom(runId, step, updates(onUpdate)),
   list: (workflowId: string | null, limit: number): Promise<RunInfo[]> => ipc.listRuns(workflowId, limit),

@@ -211,6 +211,20 @@ export async function openRun(runId: string, shape: RunShape) {
   }
 }
 
+/**
+ * Watches a run another process is recording (a `braid run` in a terminal):
+ * what is stored so far, then its events as they are committed, live.
+ */
+export function followRun(runId: string, shape: RunShape) {
+  return guarded(async () => {
+    const loaded = await runApi.load(runId);
+    const onUpdate = beginLive(shape, loaded.events);
+    useRun.setState({ loaded });
+    const last = loaded.events.length ? loaded.events[loaded.events.length - 1].seq : -1;
+    await runApi.follow(runId, last + 1, onUpdate);
+  });
+}
+
 /** Moves the replay to after event `k` (the reducer over events[0..k]); k = length: the recorded end. */
 export function scrubTo(k: number) {
   const s = useRun.getState();
