@@ -60,8 +60,9 @@ pub fn follow(store: Arc<Store>, run_id: String, from: u64, updates: Channel<Run
     });
 }
 
-/// New events, and whether the run has ended (read after the events, so
-/// none committed before the end is missed).
+/// New events, and whether the run had ended before they were read (the
+/// status is read first, so an end seen here comes with every event
+/// committed before it).
 fn poll(
     store: &Store,
     run_id: &str,

@@ -4,10 +4,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use braid_engine::parse::parse_workflow;
 use serde::Serialize;
+
+use crate::trust::Gallery;
 
 /// How many recent files are remembered.
 const MAX_RECENT: usize = 12;
@@ -19,6 +21,8 @@ pub struct Session {
     pub config_dir: PathBuf,
     /// The example gallery's folder, when one was found.
     pub examples_dir: Option<PathBuf>,
+    /// The same gallery as trust sees it (its files are trusted, copies too).
+    pub gallery: Arc<Gallery>,
     /// The file named on the command line, if any.
     pub launch_file: Option<PathBuf>,
     /// Serialises read-modify-write of the recent list.
@@ -61,6 +65,7 @@ impl Session {
     ) -> Self {
         Self {
             config_dir,
+            gallery: Arc::new(Gallery::new(examples_dir.clone())),
             examples_dir,
             launch_file,
             recent_lock: Mutex::new(()),

@@ -6,7 +6,9 @@
 //! bytes), and what the user saves from a document that was itself trusted
 //! (new, an example, or approved) — their own edits.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use braid_engine::parse::parse_workflow;
 use braid_runtime::gate::{MainFile, gate};
@@ -22,39 +24,57 @@ pub struct TrustReview {
     pub files: Vec<PendingApproval>,
 }
 
-/// Whether `path` is one of the examples shipped with the app: inside the
-/// gallery's folder, or a copy of a gallery file (the same sha256).
-pub fn is_example(examples_dir: Option<&Path>, path: &Path) -> bool {
-    let (Some(dir), Ok(file)) = (examples_dir, std::fs::canonicalize(path)) else {
-        return false;
-    };
-    let Ok(dir) = std::fs::canonicalize(dir) else {
-        return false;
-    };
-    if file.starts_with(&dir) {
-        return true;
+/// The example gallery shipped with the app: its folder, and the sha256 of
+/// each of its files, read once on first use (opening, saving and running
+/// all ask).
+#[derive(Debug, Default)]
+pub struct Gallery {
+    dir: Option<PathBuf>,
+    hashes: OnceLock<HashSet<String>>,
+}
+
+impl Gallery {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self {
+            dir: dir.and_then(|d| std::fs::canonicalize(d).ok()),
+            hashes: OnceLock::new(),
+        }
     }
-    let Ok(bytes) = std::fs::read(&file) else {
-        return false;
-    };
-    let hash = sha256_hex(&bytes);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return false;
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .any(|p| std::fs::read(p).is_ok_and(|b| sha256_hex(&b) == hash))
+
+    /// Whether `path` is one of the examples: inside the gallery's folder,
+    /// or a copy of a gallery file (the same sha256).
+    pub fn contains(&self, path: &Path) -> bool {
+        let (Some(dir), Ok(file)) = (&self.dir, std::fs::canonicalize(path)) else {
+            return false;
+        };
+        if file.starts_with(dir) {
+            return true;
+        }
+        std::fs::read(&file).is_ok_and(|bytes| self.hashes(dir).contains(&sha256_hex(&bytes)))
+    }
+
+    fn hashes(&self, dir: &Path) -> &HashSet<String> {
+        self.hashes.get_or_init(|| {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter_map(|p| std::fs::read(p).ok())
+                .map(|bytes| sha256_hex(&bytes))
+                .collect()
+        })
+    }
 }
 
 /// Reviews the file as it is on disk now. Never runs anything.
-pub fn review(store: &Store, examples_dir: Option<&Path>, path: &Path) -> TrustReview {
+pub fn review(store: &Store, gallery: &Gallery, path: &Path) -> TrustReview {
     let trusted = TrustReview {
         needs_approval: false,
         files: Vec::new(),
     };
-    if is_example(examples_dir, path) {
+    if gallery.contains(path) {
         return trusted;
     }
     let Ok(bytes) = braid_runtime::read::read_file(path) else {
@@ -80,11 +100,11 @@ pub fn review(store: &Store, examples_dir: Option<&Path>, path: &Path) -> TrustR
 
 /// Whether a save of a document that came from `origin` (None: created in
 /// the app) carries the user's trust to the saved content.
-pub fn origin_trusted(store: &Store, examples_dir: Option<&Path>, origin: Option<&Path>) -> bool {
+pub fn origin_trusted(store: &Store, gallery: &Gallery, origin: Option<&Path>) -> bool {
     match origin {
         None => true,
         Some(origin) if !origin.exists() => true,
-        Some(origin) => !review(store, examples_dir, origin).needs_approval,
+        Some(origin) => !review(store, gallery, origin).needs_approval,
     }
 }
 
@@ -117,16 +137,16 @@ mod tests {
         let (dir, store) = setup();
         let file = dir.path().join("greet.json");
         std::fs::write(&file, SHELL).unwrap();
-        let review = review(&store, None, &file);
+        let review = review(&store, &Gallery::default(), &file);
         assert!(review.needs_approval);
         let pending = &review.files[0];
         let commands = &pending.review.as_ref().unwrap().commands;
         assert_eq!(commands[0].argv, ["echo", "hello"]);
         braid_runtime::gate::approve(&store, &review.files).unwrap();
-        assert!(!super::review(&store, None, &file).needs_approval);
+        assert!(!super::review(&store, &Gallery::default(), &file).needs_approval);
         // One byte more is other content: asked again.
         std::fs::write(&file, format!("{SHELL}\n")).unwrap();
-        assert!(super::review(&store, None, &file).needs_approval);
+        assert!(super::review(&store, &Gallery::default(), &file).needs_approval);
     }
 
     #[test]
@@ -135,14 +155,15 @@ mod tests {
         let examples = dir.path().join("examples");
         std::fs::create_dir(&examples).unwrap();
         std::fs::write(examples.join("greet.json"), SHELL).unwrap();
-        assert!(!review(&store, Some(&examples), &examples.join("greet.json")).needs_approval);
+        let gallery = Gallery::new(Some(examples.clone()));
+        assert!(!review(&store, &gallery, &examples.join("greet.json")).needs_approval);
         // A copy elsewhere, byte for byte, is the same example.
         std::fs::write(dir.path().join("copy.json"), SHELL).unwrap();
-        assert!(!review(&store, Some(&examples), &dir.path().join("copy.json")).needs_approval);
+        assert!(!review(&store, &gallery, &dir.path().join("copy.json")).needs_approval);
         std::fs::write(dir.path().join("edited.json"), format!("{SHELL} ")).unwrap();
-        assert!(review(&store, Some(&examples), &dir.path().join("edited.json")).needs_approval);
+        assert!(review(&store, &gallery, &dir.path().join("edited.json")).needs_approval);
         std::fs::write(dir.path().join("sim.json"), SIM).unwrap();
-        assert!(!review(&store, Some(&examples), &dir.path().join("sim.json")).needs_approval);
+        assert!(!review(&store, &gallery, &dir.path().join("sim.json")).needs_approval);
     }
 
     #[test]
@@ -150,10 +171,14 @@ mod tests {
         let (dir, store) = setup();
         let imported = dir.path().join("imported.json");
         std::fs::write(&imported, SHELL).unwrap();
-        assert!(!origin_trusted(&store, None, Some(&imported)));
+        assert!(!origin_trusted(
+            &store,
+            &Gallery::default(),
+            Some(&imported)
+        ));
         // Created in the app, or never saved yet: the user's own.
-        assert!(origin_trusted(&store, None, None));
+        assert!(origin_trusted(&store, &Gallery::default(), None));
         approve_saved(&store, &imported).unwrap();
-        assert!(origin_trusted(&store, None, Some(&imported)));
+        assert!(origin_trusted(&store, &Gallery::default(), Some(&imported)));
     }
 }

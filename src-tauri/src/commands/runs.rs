@@ -17,7 +17,6 @@ use tauri::ipc::Channel;
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::runs::{RunStart, RunUpdate, Runs};
 use crate::session::Session;
-use crate::trust::is_example;
 
 /// Runs the workflow file at `path` as it is on disk (the editor saves
 /// first). Returns at once; progress arrives on `updates`.
@@ -36,7 +35,7 @@ pub async fn start_run(
         .map_err(|e| CommandError::new(ErrorCode::Refused, format!("inputs: {e}")))?;
     let file = PathBuf::from(&path);
     // The gallery shipped with the app is trusted; anything else needs approval.
-    let trust = is_example(session.examples_dir.as_deref(), &file);
+    let trust = session.gallery.contains(&file);
     let prepared = off_thread(move || {
         braid_runtime::start::prepare(
             &store,
@@ -223,7 +222,6 @@ pub async fn blocking<T: Send + 'static>(
 
 pub fn refused(refusal: Refusal) -> CommandError {
     let code = match &refusal {
-        Refusal::Usage(_) => ErrorCode::Refused,
         Refusal::Invalid { .. } => ErrorCode::Invalid,
         _ => ErrorCode::Refused,
     };

@@ -28,15 +28,8 @@ pub async fn review_workflow(
     session: State<'_, Session>,
 ) -> CommandResult<TrustReview> {
     let store = runs.store().map_err(store_error)?;
-    let examples = session.examples_dir.clone();
-    blocking(move || {
-        Ok(trust::review(
-            &store,
-            examples.as_deref(),
-            &PathBuf::from(path),
-        ))
-    })
-    .await
+    let gallery = session.gallery.clone();
+    blocking(move || Ok(trust::review(&store, &gallery, &PathBuf::from(path)))).await
 }
 
 /// A file the user approved in the review screen, by the hash they saw.

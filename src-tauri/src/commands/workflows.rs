@@ -71,11 +71,10 @@ pub async fn save_workflow(
     let path = PathBuf::from(path);
     let origin = origin.map(PathBuf::from);
     let store = runs.store().ok();
-    let examples = session.examples_dir.as_deref();
     // Decided before writing: saving over the origin replaces its content.
     let trusted = store
         .as_deref()
-        .is_some_and(|store| trust::origin_trusted(store, examples, origin.as_deref()));
+        .is_some_and(|store| trust::origin_trusted(store, &session.gallery, origin.as_deref()));
     let saved = workflow_io::save(&path, &workflow, &layout)?;
     if let (true, Some(store)) = (trusted, store) {
         if let Err(e) = trust::approve_saved(&store, Path::new(&saved.path)) {

@@ -56,6 +56,15 @@ export type Bottleneck = b.Bottleneck_Serialize;
 export type Recommendation = b.Recommendation_Serialize;
 export type Edit = b.Edit_Serialize;
 export type EditPreview = b.EditPreview_Serialize;
+export type Timeline = b.Timeline_Serialize;
+export type StepSpan = b.StepSpan_Serialize;
+export type ExecSpan = b.ExecSpan_Serialize;
+export type AttemptSpan = b.AttemptSpan_Serialize;
+export type GroupSpan = b.GroupSpan_Serialize;
+export type StepReport = b.StepReport_Serialize;
+export type GroupReport = b.GroupReport_Serialize;
+export type StepTrend = b.StepTrend;
+export type StepDigest = b.StepDigest;
 export type ReportFormat = b.ReportFormat;
 export type JsonValue = b.Value;
 

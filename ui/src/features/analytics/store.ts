@@ -10,7 +10,7 @@ import { applyEditsToDoc } from "./applyEdits";
 import { edgeId, marksFromPlan, marksFromReport, type CriticalMarks } from "./critical";
 import { diffWorkflows, touchedNodes, type Change } from "./diff";
 import { fmtDuration } from "./format";
-import { api, type RunInfoLike } from "./source";
+import { api, type RunInfo } from "./source";
 import type { PlanLike, RunDigest, RunReport, TrendReport } from "./types";
 
 export type Tab = "timeline" | "bottlenecks" | "recommendations" | "trends";
@@ -37,7 +37,7 @@ export interface AnalyticsState {
   tab: Tab;
   showCritical: boolean;
   workflowId: string | null;
-  runs: RunInfoLike[];
+  runs: RunInfo[];
   runId: string | null;
   report: RunReport | null;
   loading: boolean;

@@ -14,7 +14,7 @@ function stream(kinds: EventKind[], t0 = 1_000_000): RunEvent[] {
 }
 
 const events = stream([
-  { type: "run_started", run_id: "R1", workflow_id: "review", inputs: { page_id: "p" }, time_scale: 1 },
+  { type: "run_started", run_id: "R1", workflow_id: "review", inputs: { page_id: "p" }, time_scale: 1, concurrency: 4 },
   { type: "step_started", step: "draft", attempt: 1 },
   { type: "output_line", step: "draft", attempt: 1, stream: "stdout", line: "drafting page p" },
   { type: "step_succeeded", step: "draft", attempt: 1, outputs: { text: "hello" } },

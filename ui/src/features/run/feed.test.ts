@@ -28,7 +28,7 @@ const shape = shapeOf({ steps: [{ id: "work", group: "fan" }], groups: [{ id: "f
 
 function burst(n: number): RunEvent[] {
   const ev: RunEvent[] = [
-    { seq: 0, at_ms: 0, type: "run_started", run_id: "R", workflow_id: "w", inputs: {}, time_scale: 1 },
+    { seq: 0, at_ms: 0, type: "run_started", run_id: "R", workflow_id: "w", inputs: {}, time_scale: 1, concurrency: 4 },
     { seq: 1, at_ms: 0, type: "group_started", group: "fan", elements: n },
   ];
   let seq = 2;

@@ -23,7 +23,7 @@ const blogShape: RunShape = shapeOf({
   ],
 });
 
-const started: EventKind = { type: "run_started", run_id: "R1", workflow_id: "blog", inputs: { page_id: "p" }, time_scale: 0.01 };
+const started: EventKind = { type: "run_started", run_id: "R1", workflow_id: "blog", inputs: { page_id: "p" }, time_scale: 0.01, concurrency: 4 };
 
 describe("applyEvents", () => {
   test("a step goes pending → running → succeeded, with attempt, times and outputs", () => {

@@ -56,7 +56,7 @@ describe("run store", () => {
   test("streams events per frame, reconciles on finished, and still takes a batch that arrives after it", async () => {
     backend.answers.push({ kind: "started", run_id: "R1", reused: [] } satisfies RunStart);
     await startRun("/tmp/w.json", shape, {}, 1);
-    send({ kind: "events", events: ev([{ type: "run_started", run_id: "R1", workflow_id: "w", inputs: {}, time_scale: 1 }, { type: "step_started", step: "a", attempt: 1 }]) });
+    send({ kind: "events", events: ev([{ type: "run_started", run_id: "R1", workflow_id: "w", inputs: {}, time_scale: 1, concurrency: 4 }, { type: "step_started", step: "a", attempt: 1 }]) });
     await waitFor(() => expect(useRun.getState().view?.nodes.a.status).toBe("running"));
     expect(useRun.getState().mode).toBe("live");
     // The summary overtakes the last batch (two channels' worth of ordering).

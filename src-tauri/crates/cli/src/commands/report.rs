@@ -7,10 +7,11 @@
 
 use std::path::Path;
 
-use braid_engine::analytics::render;
+use braid_engine::analytics::render::{self, Render};
 use braid_runtime::analysis;
 use braid_store::Store;
 use clap::ValueEnum;
+use serde::Serialize;
 
 use crate::{exit, output, store_access};
 
@@ -70,16 +71,7 @@ pub fn run(args: ReportArgs) -> u8 {
 }
 
 fn run_report(store: &Store, run_id: &str, format: Format) -> Result<String, String> {
-    let report = analysis::run_report(store, run_id)?;
-    Ok(match format {
-        Format::Text => render::text(&report),
-        Format::Md => render::markdown(&report),
-        Format::Html => render::html(&report),
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&report).expect("reports serialise")
-        ),
-    })
+    Ok(rendered(&analysis::run_report(store, run_id)?, format))
 }
 
 fn workflow_report(
@@ -88,14 +80,20 @@ fn workflow_report(
     last: usize,
     format: Format,
 ) -> Result<String, String> {
-    let report = analysis::trend_report(store, workflow, last)?;
-    Ok(match format {
-        Format::Text => render::text(&report),
-        Format::Md => render::markdown(&report),
-        Format::Html => render::html(&report),
+    Ok(rendered(
+        &analysis::trend_report(store, workflow, last)?,
+        format,
+    ))
+}
+
+fn rendered<R: Render + Serialize>(report: &R, format: Format) -> String {
+    match format {
+        Format::Text => render::text(report),
+        Format::Md => render::markdown(report),
+        Format::Html => render::html(report),
         Format::Json => format!(
             "{}\n",
-            serde_json::to_string_pretty(&report).expect("reports serialise")
+            serde_json::to_string_pretty(report).expect("reports serialise")
         ),
-    })
+    }
 }
