@@ -13,7 +13,7 @@
 //! The same function prices analytics' what-ifs: plan the modified workflow
 //! with measured durations supplied through [`History`].
 
-mod simulate;
+mod rehearse;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -156,7 +156,7 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
         })
         .collect();
     let durations: Vec<u64> = steps.values().map(|p| p.predicted_ms).collect();
-    let outcome = simulate::run(valid, &durations, options.default_concurrency);
+    let outcome = rehearse::run(valid, &durations, options.default_concurrency);
     let critical_path = critical_path(valid, &outcome);
     Plan {
         workflow_id: workflow.id.clone(),
@@ -208,7 +208,7 @@ fn levels(valid: &ValidWorkflow) -> Vec<Vec<String>> {
 
 /// Longest chain of predicted node durations through nodes that run on the
 /// happy path; ties go to the earlier node in file order.
-fn critical_path(valid: &ValidWorkflow, outcome: &simulate::Outcome) -> CriticalPath {
+fn critical_path(valid: &ValidWorkflow, outcome: &rehearse::Outcome) -> CriticalPath {
     let n = valid.graph().graph.node_count();
     let mut best = vec![0u64; n];
     let mut prev: Vec<Option<NodeIx>> = vec![None; n];

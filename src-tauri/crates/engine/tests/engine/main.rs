@@ -3,6 +3,7 @@
 mod analytics;
 mod fixtures;
 mod hostile;
+mod plan_vs_run;
 mod process;
 mod properties;
 mod roundtrip;

@@ -32,7 +32,7 @@ fn scratch_dir() -> PathBuf {
     dir
 }
 
-async fn execute(
+pub(crate) async fn execute(
     doc: &[u8],
     dir: &Path,
     inputs: Value,

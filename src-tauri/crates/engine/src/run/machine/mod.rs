@@ -199,6 +199,8 @@ enum NodeEnd {
 struct GroupRun {
     units: Vec<UnitId>,
     running: usize,
+    /// Units in their final state.
+    done: usize,
     max: usize,
     decided: bool,
     /// Units of this group waiting to start, in order. The run queue holds
@@ -213,6 +215,7 @@ impl GroupRun {
         Self {
             units,
             running: 0,
+            done: 0,
             max,
             decided: false,
             pending: VecDeque::new(),
@@ -221,21 +224,23 @@ impl GroupRun {
     }
 }
 
-/// An entry of the run queue: a phase step's unit, or a group with pending units.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Entry {
-    Unit(UnitId),
-    Group(usize),
-}
+/// How a machine holds its workflow: an `Arc` when it runs on the driver's
+/// task, a plain reference when the planner rehearses a run in place.
+pub trait WorkflowRef: std::ops::Deref<Target = ValidWorkflow> + Clone {}
+impl<T: std::ops::Deref<Target = ValidWorkflow> + Clone> WorkflowRef for T {}
 
-pub struct Machine {
-    valid: Arc<ValidWorkflow>,
+pub struct Machine<V: WorkflowRef = Arc<ValidWorkflow>> {
+    valid: V,
     options: MachineOptions,
     /// Inputs waiting to be written by `start` (so the writes are events).
     initial_inputs: Option<JsonMap>,
     context: JsonMap,
     units: Vec<Unit>,
-    queue: VecDeque<Entry>,
+    queue: RunQueue,
+    /// Per step: its run-queue class (steps with equal needs share one).
+    class_of_step: Vec<usize>,
+    /// Classes of steps; group `g`'s class is `step_classes + g`.
+    step_classes: usize,
     groups: Vec<Option<GroupRun>>,
     /// Per outer node: incoming edges not yet resolved / taken.
     waiting_edges: Vec<usize>,
@@ -263,10 +268,10 @@ pub struct Machine {
     reuse: VecDeque<UnitId>,
 }
 
-impl Machine {
+impl<V: WorkflowRef> Machine<V> {
     /// A machine for one run. `inputs` must already be checked against the
     /// workflow's declared inputs (required ones present, defaults filled).
-    pub fn new(valid: Arc<ValidWorkflow>, inputs: JsonMap, options: MachineOptions) -> Self {
+    pub fn new(valid: V, inputs: JsonMap, options: MachineOptions) -> Self {
         let wf = valid.workflow();
         let node_count = valid.graph().graph.node_count();
         let resource_names: Vec<&str> = std::iter::once("concurrency")
@@ -284,7 +289,7 @@ impl Machine {
         if !wf.limits.contains_key("concurrency") {
             free[0] = options.default_concurrency.max(1) as i64;
         }
-        let needs = wf
+        let needs: Vec<Vec<(usize, i64)>> = wf
             .steps
             .iter()
             .map(|s| {
@@ -300,19 +305,23 @@ impl Machine {
                     .collect()
             })
             .collect();
+        let (class_of_step, step_classes) = queue::classes_of(&needs);
         let mut waiting_edges = vec![0; node_count];
         for &node in valid.topo_order() {
             waiting_edges[node.index()] = valid.incoming(node).count();
         }
         let rng = SplitMix64::from_parts(&[options.seed, stable_hash(&wf.id)]);
+        let group_count = wf.groups.len();
         Self {
-            groups: (0..wf.groups.len()).map(|_| None).collect(),
+            groups: (0..group_count).map(|_| None).collect(),
             valid,
             options,
             initial_inputs: Some(inputs),
             context: JsonMap::new(),
             units: Vec::new(),
-            queue: VecDeque::new(),
+            queue: RunQueue::new(step_classes + group_count),
+            class_of_step,
+            step_classes,
             waiting_edges,
             taken_edges: vec![0; node_count],
             resolved: vec![false; node_count],
@@ -415,9 +424,9 @@ impl Machine {
     fn queue_is_idle(&self) -> bool {
         let queued = |u: &UnitId| self.units[*u].state == UnitState::Queued;
         self.stopping.is_some()
-            || self.queue.iter().all(|entry| match entry {
-                Entry::Unit(u) => !queued(u),
-                Entry::Group(g) => self.groups[*g]
+            || self.queue.entries().all(|entry| match entry {
+                Entry::Unit(u) => !queued(&u),
+                Entry::Group(g) => self.groups[g]
                     .as_ref()
                     .is_none_or(|run| !run.pending.iter().any(queued)),
             })
@@ -522,4 +531,7 @@ fn type_name(v: &Value) -> &'static str {
 mod tests;
 
 mod nodes;
+mod queue;
 mod units;
+
+use queue::{Entry, RunQueue};

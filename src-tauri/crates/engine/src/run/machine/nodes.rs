@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::*;
 
-impl Machine {
+impl<V: WorkflowRef> Machine<V> {
     /// A unit reached its final state. `stop_if_required` is the status the
     /// run stops with when this was a required phase step (or branch whose
     /// failure fails its group) and no failure edge handles it.
@@ -68,10 +68,8 @@ impl Machine {
             }
         }
         let run = self.groups[g].as_ref().expect("group is running");
-        let all_done = run
-            .units
-            .iter()
-            .all(|&u| matches!(self.units[u].state, UnitState::Done(_)));
+        // A counter, not a scan: a 400k-element map finishes in linear time.
+        let all_done = run.done == run.units.len();
         if all_done {
             let branches: Vec<Branch> = run
                 .units

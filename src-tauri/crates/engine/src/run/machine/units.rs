@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::*;
 
-impl Machine {
+impl<V: WorkflowRef> Machine<V> {
     pub(super) fn attempt_finished(&mut self, unit: UnitId, attempt: u32, outcome: AttemptOutcome) {
         let u = &self.units[unit];
         if u.state != UnitState::Running || u.attempt != attempt {
@@ -45,7 +45,7 @@ impl Machine {
                     at,
                     error: error.clone(),
                 });
-                self.units[unit].state = UnitState::Done(BranchResult::Failed);
+                self.set_done(unit, BranchResult::Failed);
                 self.unit_final(unit, NodeEnd::StepFailed, Some((RunStatus::Blocked, error)));
                 return;
             }
@@ -63,7 +63,7 @@ impl Machine {
                 return self.failed_after(unit, at, error, retryable, retry_after_ms.unwrap_or(0));
             }
         };
-        self.units[unit].state = UnitState::Done(result);
+        self.set_done(unit, result);
         self.unit_final(unit, NodeEnd::Cancelled, None);
     }
 
@@ -95,10 +95,13 @@ impl Machine {
                 self.write(&at.step, &key, value);
             }
         }
-        self.units[unit].state = UnitState::Done(BranchResult::Succeeded {
-            approved: result.approved,
-            score: result.score,
-        });
+        self.set_done(
+            unit,
+            BranchResult::Succeeded {
+                approved: result.approved,
+                score: result.score,
+            },
+        );
         self.unit_final(unit, NodeEnd::StepSucceeded, None);
     }
 
@@ -171,7 +174,7 @@ impl Machine {
         } else {
             self.emit(EventKind::StepFailed { at, error });
         }
-        self.units[unit].state = UnitState::Done(BranchResult::Failed);
+        self.set_done(unit, BranchResult::Failed);
         let step_id = self.valid.workflow().steps[self.units[unit].step]
             .id
             .clone();
@@ -250,10 +253,13 @@ impl Machine {
                 run.pending.push_back(unit);
                 if !run.in_queue {
                     run.in_queue = true;
-                    self.queue.push_back(Entry::Group(g));
+                    self.queue.push(self.step_classes + g, Entry::Group(g));
                 }
             }
-            None => self.queue.push_back(Entry::Unit(unit)),
+            None => {
+                let class = self.class_of_step[self.units[unit].step];
+                self.queue.push(class, Entry::Unit(unit));
+            }
         }
         let at = self.attempt_ref(unit);
         self.emit(EventKind::StepQueued { at });
@@ -272,23 +278,28 @@ impl Machine {
     }
 
     /// Starts queued units in the order they became ready, letting a unit
-    /// that fits overtake one waiting for a scarce resource.
+    /// that fits overtake one waiting for a scarce resource. The queue is
+    /// visited class by class (see `queue.rs`): a class whose head does not
+    /// fit is passed over whole.
     pub(super) fn start_what_fits(&mut self) {
         if self.stopping.is_some() {
             return;
         }
-        let mut i = 0;
+        let mut cursor = self.queue.start();
         // Every unit holds at least one `concurrency`: nothing fits without it.
-        while i < self.queue.len() && self.free[0] > 0 {
-            match self.queue[i] {
+        while self.free[0] > 0 {
+            let Some((class, entry)) = self.queue.next(cursor) else {
+                break;
+            };
+            match entry {
                 Entry::Unit(unit) => {
                     if self.units[unit].state != UnitState::Queued {
-                        self.queue.remove(i);
+                        self.queue.pop(class);
                     } else if self.fits(unit) {
-                        self.queue.remove(i);
+                        self.queue.pop(class);
                         self.launch(unit);
                     } else {
-                        i += 1;
+                        cursor = self.queue.past(class);
                     }
                 }
                 Entry::Group(g) => {
@@ -296,9 +307,9 @@ impl Machine {
                     let run = self.groups[g].as_mut().expect("queued groups are running");
                     if run.pending.is_empty() {
                         run.in_queue = false;
-                        self.queue.remove(i);
+                        self.queue.pop(class);
                     } else {
-                        i += 1;
+                        cursor = self.queue.past(class);
                     }
                 }
             }
@@ -366,6 +377,18 @@ impl Machine {
         }));
     }
 
+    /// A unit reached its final state; its group counts it.
+    pub(super) fn set_done(&mut self, unit: UnitId, result: BranchResult) {
+        let was_done = matches!(self.units[unit].state, UnitState::Done(_));
+        self.units[unit].state = UnitState::Done(result);
+        if was_done {
+            return;
+        }
+        if let Some(run) = self.units[unit].group.and_then(|g| self.groups[g].as_mut()) {
+            run.done += 1;
+        }
+    }
+
     pub(super) fn release(&mut self, unit: UnitId) {
         let step_index = self.units[unit].step;
         for &(r, amount) in &self.needs[step_index] {
@@ -384,7 +407,7 @@ impl Machine {
                 if self.units[unit].state == UnitState::WaitingRetry {
                     self.timers -= 1;
                 }
-                self.units[unit].state = UnitState::Done(BranchResult::Failed);
+                self.set_done(unit, BranchResult::Failed);
                 let at = self.attempt_ref(unit);
                 self.emit(EventKind::StepCancelled {
                     step: at.step,
@@ -452,7 +475,7 @@ impl Machine {
             PriorResult::Interrupted { .. } => {
                 self.running -= 1;
                 self.emit(EventKind::StepInterrupted { at });
-                self.units[unit].state = UnitState::Done(BranchResult::Failed);
+                self.set_done(unit, BranchResult::Failed);
                 // Skipped by the user's choice: what depends on it is skipped, the run goes on.
                 self.unit_final(unit, NodeEnd::NotRun, None);
             }
