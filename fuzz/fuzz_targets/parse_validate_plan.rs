@@ -1,4 +1,4 @@
-//! Arbitrary bytes → `braid_engine::load` → (if valid) `plan`, plus the
+//! Arbitrary bytes → `braid_model::load` → (if valid) `plan`, plus the
 //! canonical writer: a valid workflow, written canonically, must parse back,
 //! validate again, mean the same thing (equal model, up to the writer's
 //! documented `80.0` → `80` for integral floats), and be a fixpoint of the
@@ -10,10 +10,10 @@
 //! switch for bisecting old revisions.
 #![no_main]
 
-use braid_engine::canonical::workflow_to_string;
-use braid_engine::parse::parse_workflow;
+use braid_model::canonical::workflow_to_string;
+use braid_model::parse::parse_workflow;
 use braid_engine::plan::{PlanOptions, plan};
-use braid_engine::{Validation, load};
+use braid_model::{Validation, load};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     assert!(
-        matches!(braid_engine::validate(reparsed), Validation::Valid(_)),
+        matches!(braid_model::validate(reparsed), Validation::Valid(_)),
         "a valid workflow became invalid after a canonical round trip\n{text}"
     );
 });

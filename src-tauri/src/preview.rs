@@ -2,8 +2,8 @@
 //! the engine's own aggregation out (`braid_engine::run::aggregate`), so the
 //! editor never re-implements the aggregation table.
 
-use braid_engine::model::{Aggregate, Strategy};
 use braid_engine::run::aggregate::{Branch, BranchResult, Outcome, aggregate, first_winner};
+use braid_model::model::{Aggregate, Strategy};
 use serde::{Deserialize, Serialize};
 
 /// One branch's example result, as the user sets it in the inspector.

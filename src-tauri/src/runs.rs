@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use braid_engine::events::{Event, EventBatch};
+use braid_engine::bus::EventBatch;
+use braid_engine::events::Event;
 use braid_engine::run::summary::RunSummary;
 use braid_runtime::{Execution, Hooks, Observe, PendingApproval};
 use braid_store::Store;

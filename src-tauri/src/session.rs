@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use braid_engine::parse::parse_workflow;
+use braid_model::parse::parse_workflow;
 use serde::Serialize;
 
 use crate::trust::Gallery;

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use braid_engine::parse::parse_workflow;
+use braid_model::parse::parse_workflow;
 use braid_runtime::gate::{MainFile, gate};
 use braid_runtime::{PendingApproval, Refusal};
 use braid_store::{Store, sha256_hex};

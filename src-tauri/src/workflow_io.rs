@@ -5,11 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use braid_engine::diagnostic::Diagnostic;
-use braid_engine::model::{Layout, Workflow};
-use braid_engine::parse::{parse_layout, parse_workflow};
 use braid_engine::plan::{History, Plan, PlanOptions, plan};
-use braid_engine::{Validation, canonical, validate};
+use braid_model::diagnostic::Diagnostic;
+use braid_model::model::{Layout, Workflow};
+use braid_model::parse::{parse_layout, parse_workflow};
+use braid_model::{Validation, canonical, validate};
 use serde::Serialize;
 
 use crate::error::{CommandError, CommandResult, ErrorCode};

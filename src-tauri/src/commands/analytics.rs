@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use braid_engine::analytics::{self, Edit, RunDigest, RunReport, TrendReport, render};
-use braid_engine::model::Workflow;
+use braid_analytics::{Edit, RunDigest, RunReport, TrendReport, render};
 use braid_engine::plan::{History, Plan};
+use braid_model::model::Workflow;
 use braid_runtime::Refusal;
 use braid_runtime::analysis;
 use serde::{Deserialize, Serialize};
@@ -107,7 +107,7 @@ pub async fn preview_edits(
             d.first().map_or_else(String::new, |d| d.message.clone()),
         )
     })?;
-    let edited = analytics::apply_edits(&original, &edits);
+    let edited = braid_analytics::apply_edits(&original, &edits);
     let history = runs.history();
     let model = serde_json::to_value(&edited).expect("workflows serialise");
     let plan = tauri::async_runtime::spawn_blocking(move || {

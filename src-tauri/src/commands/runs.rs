@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use braid_engine::events::Event;
-use braid_engine::model::JsonMap;
 use braid_engine::run::summary::RunSummary;
+use braid_model::model::JsonMap;
 use braid_runtime::Refusal;
 use braid_runtime::rerun::RerunRequest;
 use braid_runtime::resume::Interrupted;

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_engine::diagnostic::Diagnostic;
-use braid_engine::model::{Aggregate, Layout};
 use braid_engine::plan::{History, Plan};
+use braid_model::diagnostic::Diagnostic;
+use braid_model::model::{Aggregate, Layout};
 use tauri::State;
 
 use crate::error::CommandResult;

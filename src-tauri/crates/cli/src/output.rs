@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anstyle::{AnsiColor, Style};
-use braid_engine::{Diagnostic, Severity};
+use braid_model::{Diagnostic, Severity};
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
@@ -44,25 +44,5 @@ pub fn count(n: usize, what: &str) -> String {
     }
 }
 
-/// Human duration: `850ms`, `12.5s`, `3m 05.0s`, `1h 02m`.
-pub fn duration(ms: u64) -> String {
-    match ms {
-        0..1_000 => format!("{ms}ms"),
-        1_000..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
-        60_000..3_600_000 => format!("{}m {:04.1}s", ms / 60_000, (ms % 60_000) as f64 / 1000.0),
-        _ => format!("{}h {:02}m", ms / 3_600_000, (ms % 3_600_000) / 60_000),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(850), "850ms");
-        assert_eq!(duration(12_500), "12.5s");
-        assert_eq!(duration(185_000), "3m 05.0s");
-        assert_eq!(duration(3_720_000), "1h 02m");
-    }
-}
+/// Durations are written by the one formatter every front end shares.
+pub use braid_model::human::duration_ms as duration;

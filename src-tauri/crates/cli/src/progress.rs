@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use braid_engine::ValidWorkflow;
-use braid_engine::events::{AttemptRef, EventBatch, EventKind};
+use braid_engine::bus::EventBatch;
+use braid_engine::events::{AttemptRef, EventKind};
+use braid_model::ValidWorkflow;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;

@@ -1,8 +1,8 @@
 //! The table `braid run` prints when a run ends.
 
 use braid_engine::events::StepStatus;
-use braid_engine::model::Workflow;
 use braid_engine::run::summary::RunSummary;
+use braid_model::model::Workflow;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Cell, CellAlignment, Color, Table};
 

@@ -17,9 +17,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use braid_engine::events::{EventBus, RunStatus};
+use braid_engine::bus::EventBus;
+use braid_engine::events::RunStatus;
 use braid_engine::run::driver::{RunRequest, run};
-use braid_engine::validate::{Validation, load};
+use braid_model::validate::{Validation, load};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::runtime::Runtime;
@@ -133,7 +134,7 @@ where
     times[times.len() / 2]
 }
 
-fn workflow(doc: Value) -> Arc<braid_engine::ValidWorkflow> {
+fn workflow(doc: Value) -> Arc<braid_model::ValidWorkflow> {
     match load(&serde_json::to_vec(&doc).unwrap()) {
         Validation::Valid(v) => Arc::new(*v),
         Validation::Invalid(d) => panic!("{d:#?}"),
@@ -167,7 +168,7 @@ fn shell_doc(n: usize, concurrency: usize) -> Value {
 }
 
 /// A full engine run with one subscriber draining events, as the CLI has.
-async fn run_engine(valid: Arc<braid_engine::ValidWorkflow>, time_scale: f64) {
+async fn run_engine(valid: Arc<braid_model::ValidWorkflow>, time_scale: f64) {
     {
         let bus = EventBus::new();
         let mut rx = bus.subscribe();

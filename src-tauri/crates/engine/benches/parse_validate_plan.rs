@@ -7,7 +7,7 @@
 //! requires/produces linking to predecessors — some several segments back —,
 //! `rejected` edges to optional fix-up steps, map groups over a context
 //! list, a shared `api` limit), write it with the canonical writer, then
-//! time `braid_engine::load` + `plan::plan` over several iterations and
+//! time `braid_model::load` + `plan::plan` over several iterations and
 //! report the median against `serde_json::from_slice::<Value>` of the same
 //! bytes, measured in the same process. Each phase is also timed on its own
 //! so a superlinear one stands out in the µs/step column.
@@ -28,14 +28,14 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use braid_engine::canonical::workflow_to_string;
-use braid_engine::model::{
+use braid_engine::plan::{PlanOptions, plan};
+use braid_model::canonical::workflow_to_string;
+use braid_model::model::{
     Agent, Aggregate, Edge, FORMAT_V1, Group, ShellAgent, SimAgent, Step, Strategy, Trigger, When,
     Workflow,
 };
-use braid_engine::parse::{MAX_FILE_BYTES, parse_workflow};
-use braid_engine::plan::{PlanOptions, plan};
-use braid_engine::{ValidWorkflow, Validation, load, validate};
+use braid_model::parse::{MAX_FILE_BYTES, parse_workflow};
+use braid_model::{ValidWorkflow, Validation, load, validate};
 use indexmap::IndexMap;
 use serde_json::Value;
 

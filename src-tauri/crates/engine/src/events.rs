@@ -7,18 +7,14 @@
 //! their order is the order consumers see) and a wall-clock timestamp in
 //! milliseconds since the Unix epoch.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::model::JsonMap;
-use crate::run::aggregate::Outcome;
-use crate::secrets::Masker;
+use crate::model::Outcome;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -283,74 +279,4 @@ pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// What subscribers receive: events in sequence order. The driver sends all
-/// events caused by one input as one batch, so a consumer is woken once per
-/// scheduling step rather than once per event — cross-thread wake-ups, not
-/// the events themselves, were most of the engine's per-step cost.
-pub type EventBatch = Arc<[Event]>;
-
-/// Fans events out to any number of subscribers. Unbounded per subscriber
-/// on purpose: a slow consumer (a terminal, a webview) must never make the
-/// engine drop or reorder an event the store needs; consumers batch instead.
-#[derive(Default)]
-pub struct EventBus {
-    subscribers: Mutex<Vec<UnboundedSender<EventBatch>>>,
-    next_seq: AtomicU64,
-    /// Secret values to mask in every event before it is delivered.
-    masker: RwLock<Option<Arc<Masker>>>,
-}
-
-impl EventBus {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-
-    /// A new subscriber sees every event emitted after this call.
-    pub fn subscribe(&self) -> UnboundedReceiver<EventBatch> {
-        let (tx, rx) = unbounded_channel();
-        self.subscribers.lock().expect("event bus lock").push(tx);
-        rx
-    }
-
-    /// Stamps and delivers one event; returns its sequence number.
-    pub fn emit(&self, kind: EventKind) -> Option<u64> {
-        self.emit_all(std::iter::once(kind))
-    }
-
-    /// Stamps and delivers events as one batch (nothing if there are none);
-    /// returns the last sequence number used.
-    pub fn emit_all(&self, kinds: impl IntoIterator<Item = EventKind>) -> Option<u64> {
-        // The lock spans numbering and sending, so sequence order is delivery order.
-        let mut subscribers = self.subscribers.lock().expect("event bus lock");
-        let at_ms = now_ms();
-        let masker = self.masker.read().expect("event bus lock").clone();
-        let batch: EventBatch = kinds
-            .into_iter()
-            .map(|kind| match &masker {
-                Some(masker) if !masker.is_empty() => masker.mask_event(kind),
-                _ => kind,
-            })
-            .map(|kind| Event {
-                seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
-                at_ms,
-                kind,
-            })
-            .collect();
-        let last = batch.last()?.seq;
-        subscribers.retain(|s| s.send(batch.clone()).is_ok());
-        Some(last)
-    }
-
-    /// Masks the values `masker` knows (now and registered later) in every
-    /// event emitted from now on: secrets never reach a subscriber.
-    pub fn set_masker(&self, masker: Arc<Masker>) {
-        *self.masker.write().expect("event bus lock") = Some(masker);
-    }
-
-    /// Continues numbering after an earlier part of the same run (resume).
-    pub fn start_seq_at(&self, seq: u64) {
-        self.next_seq.store(seq, Ordering::Relaxed);
-    }
 }

@@ -16,19 +16,15 @@
 //! without webkit.
 
 pub mod agents;
-pub mod analytics;
-pub mod canonical;
-pub mod diagnostic;
+pub mod bus;
 pub mod events;
-pub mod model;
-pub mod parse;
 pub mod plan;
 pub mod run;
 pub mod secrets;
-pub mod template;
+pub mod services;
 pub mod trust;
-pub mod validate;
 
-pub use diagnostic::{Code, Diagnostic, Severity};
-pub use model::{Layout, Workflow};
-pub use validate::{ValidWorkflow, Validation, load, validate};
+// The layer below, under the names this crate's modules use for it.
+use braid_model::{model, template, url_template, validate};
+
+pub mod rng;

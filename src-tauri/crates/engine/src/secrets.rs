@@ -31,50 +31,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde_json::Value;
 
 use crate::events::EventKind;
-use crate::model::{Agent, Workflow};
-use crate::template::{self, SECRET_PREFIX};
 
 /// Keychain service name every Braid secret is stored under.
 pub const KEYCHAIN_SERVICE: &str = "braid";
-/// Keychain account holding the JSON list of secret names.
-pub const INDEX_ACCOUNT: &str = "__braid_secret_names__";
 /// `BRAID_KEYCHAIN=off` turns keychain lookups off (environment only).
 pub const KEYCHAIN_ENV: &str = "BRAID_KEYCHAIN";
 
-/// A secret name: like an environment variable, `[A-Za-z_][A-Za-z0-9_]*`,
-/// except the keychain entry that lists the names ([`INDEX_ACCOUNT`]) —
-/// setting it would overwrite the list, reading it would leak the names.
-pub fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    name != INDEX_ACCOUNT
-        && matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The secret named by a placeholder name (`secret:NAME` → `NAME`).
-pub fn secret_name(placeholder: &str) -> Option<&str> {
-    placeholder.strip_prefix(SECRET_PREFIX).map(str::trim)
-}
-
-/// Every secret a workflow file names, sorted.
-pub fn secret_names(workflow: &Workflow) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut scan = |text: &str| {
-        for p in template::placeholders(text) {
-            if let Some(name) = secret_name(p.name) {
-                names.insert(name.to_string());
-            }
-        }
-    };
-    for step in &workflow.steps {
-        match &step.agent {
-            Agent::Http(http) => http.headers.values().for_each(|v| scan(v)),
-            Agent::Llm(llm) => llm.api_key.iter().for_each(|v| scan(v)),
-            _ => {}
-        }
-    }
-    names
-}
+pub use crate::template::{INDEX_ACCOUNT, is_valid_name, secret_name, secret_names};
 
 // --- keychains -------------------------------------------------------------
 

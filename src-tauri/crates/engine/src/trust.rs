@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::agents::http::method_of;
 use crate::agents::llm::endpoint;
+use crate::model::method_of;
 use crate::model::{Agent, Workflow};
-use crate::secrets::secret_names;
+use crate::template::secret_names;
 
 /// Everything a workflow file would execute or reach, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -268,7 +268,7 @@ mod tests {
             { "id": "f", "agent": { "kind": "workflow", "path": "sub/other.json" } }
           ]
         }"#;
-        let workflow = crate::parse::parse_workflow(doc).unwrap();
+        let workflow = braid_model::parse::parse_workflow(doc).unwrap();
         assert!(needs_approval(&workflow));
         let review = review(&workflow);
         assert_eq!(review.commands[0].argv, ["./x.sh", "--go"]);
@@ -301,7 +301,7 @@ mod tests {
     fn sim_only_workflows_need_no_approval() {
         let doc = br#"{ "format": "braid/1", "id": "s", "steps": [
             { "id": "a", "agent": { "kind": "sim", "duration_ms": 1 } } ] }"#;
-        let workflow = crate::parse::parse_workflow(doc).unwrap();
+        let workflow = braid_model::parse::parse_workflow(doc).unwrap();
         assert!(!needs_approval(&workflow));
         assert!(review(&workflow).is_empty());
     }

@@ -2,8 +2,8 @@
 //! a workflow across its runs. The CLI's `report` and the app's analytics
 //! views read the same numbers from here.
 
-use braid_engine::Validation;
-use braid_engine::analytics::{self, RunReport, TrendReport};
+use braid_analytics::{RunReport, TrendReport};
+use braid_model::Validation;
 use braid_store::Store;
 
 /// Earlier runs a single-run report compares against (regressions, retry rates).
@@ -19,7 +19,7 @@ pub fn run_report(store: &Store, run_id: &str) -> Result<RunReport, String> {
         .workflow_source
         .clone()
         .ok_or_else(|| format!("run {run_id} has no stored workflow"))?;
-    let Validation::Valid(valid) = braid_engine::load(source.as_bytes()) else {
+    let Validation::Valid(valid) = braid_model::load(source.as_bytes()) else {
         return Err(format!(
             "the workflow stored with {run_id} no longer validates"
         ));
@@ -31,7 +31,7 @@ pub fn run_report(store: &Store, run_id: &str) -> Result<RunReport, String> {
         .into_iter()
         .filter(|d| d.run_id != run_id && d.started_at_ms < record.run.started_at_ms)
         .collect();
-    Ok(analytics::analyze_run(&valid, &events, &history))
+    Ok(braid_analytics::analyze_run(&valid, &events, &history))
 }
 
 /// Per-step p50/p95/max and trends, success and retry rates, flaky steps
@@ -45,5 +45,5 @@ pub fn trend_report(store: &Store, workflow_id: &str, last: usize) -> Result<Tre
             "no finished runs of workflow `{workflow_id}` in the store"
         ));
     }
-    Ok(analytics::analyze_workflow(&digests))
+    Ok(braid_analytics::analyze_workflow(&digests))
 }

@@ -10,13 +10,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use braid_engine::ValidWorkflow;
-use braid_engine::agents::workflow::{SubRunAttached, SubRunInfo, SubRuns};
-use braid_engine::events::{EventBatch, EventBus};
-use braid_engine::model::JsonMap;
+use braid_engine::bus::{EventBatch, EventBus};
 use braid_engine::run::driver::{RunRequest, RunServices, run};
 use braid_engine::run::machine::Prior;
 use braid_engine::run::summary::RunSummary;
+use braid_engine::services::{SubRunAttached, SubRunInfo, SubRuns};
+use braid_model::ValidWorkflow;
+use braid_model::model::JsonMap;
 use braid_store::{NewRun, Store, Writer};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;

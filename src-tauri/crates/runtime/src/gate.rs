@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use braid_engine::Workflow;
-use braid_engine::diagnostic::has_errors;
 use braid_engine::trust::{Review, needs_approval, review};
-use braid_engine::validate::references::check_references;
+use braid_model::Workflow;
+use braid_model::diagnostic::has_errors;
+use braid_model::validate::references::check_references;
 use braid_store::{Store, sha256_hex};
 use serde::{Deserialize, Serialize};
 

@@ -11,7 +11,7 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     if !meta.is_file() {
         return Err(format!("cannot read {shown}: not a file"));
     }
-    let limit = braid_engine::parse::MAX_FILE_BYTES as u64;
+    let limit = braid_model::parse::MAX_FILE_BYTES as u64;
     if meta.len() > limit {
         let mut prefix = Vec::new();
         std::fs::File::open(path)

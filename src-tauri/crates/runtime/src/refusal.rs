@@ -1,6 +1,6 @@
 //! Why a run did not start. Every variant means nothing was run.
 
-use braid_engine::diagnostic::Diagnostic;
+use braid_model::diagnostic::Diagnostic;
 
 use crate::gate::PendingApproval;
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use braid_engine::agents::shell::workflow_dir_of;
 use braid_engine::run::machine::Prior;
-use braid_engine::validate::{NodeIx, NodeRef};
-use braid_engine::{ValidWorkflow, Validation, Workflow};
+use braid_model::validate::{NodeIx, NodeRef};
+use braid_model::{ValidWorkflow, Validation, Workflow};
 use braid_store::Store;
 use petgraph::Direction;
 use petgraph::visit::Dfs;
@@ -59,7 +59,7 @@ pub fn prepare(store: &Store, args: &RerunRequest) -> Result<(Execution, Vec<Str
             record.run.workflow_path.as_ref().map(PathBuf::from),
         ),
     };
-    let valid = match braid_engine::load(&source) {
+    let valid = match braid_model::load(&source) {
         Validation::Valid(v) => Arc::new(*v),
         Validation::Invalid(diagnostics) => {
             let first = diagnostics

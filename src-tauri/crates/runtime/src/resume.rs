@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use braid_engine::Validation;
 use braid_engine::events::RunStatus;
 use braid_engine::run::machine::{Prior, PriorResult};
+use braid_model::Validation;
 use braid_store::{AttemptStatus, Store};
 
 use crate::Refusal;
@@ -50,7 +50,7 @@ pub fn prepare(
         .workflow_source
         .clone()
         .ok_or_else(|| usage(format!("run {run_id} has no stored workflow")))?;
-    let valid = match braid_engine::load(source.as_bytes()) {
+    let valid = match braid_model::load(source.as_bytes()) {
         Validation::Valid(v) => Arc::new(*v),
         Validation::Invalid(_) => {
             return Err(usage(format!(

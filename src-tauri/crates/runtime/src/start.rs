@@ -5,11 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use braid_engine::Validation;
 use braid_engine::agents::shell::workflow_dir_of;
-use braid_engine::model::JsonMap;
 use braid_engine::run::inputs::resolve_inputs;
 use braid_engine::run::machine::Prior;
+use braid_model::Validation;
+use braid_model::model::JsonMap;
 use braid_store::Store;
 
 use crate::Refusal;
@@ -29,7 +29,7 @@ pub struct StartRequest<'a> {
 pub fn prepare(store: &Store, request: StartRequest) -> Result<Execution, Refusal> {
     let file = request.file;
     let source = read_file(file).map_err(Refusal::Usage)?;
-    let valid = match braid_engine::load(&source) {
+    let valid = match braid_model::load(&source) {
         Validation::Invalid(diagnostics) => {
             return Err(Refusal::Invalid {
                 message: format!("{} is invalid; nothing was run", file.display()),

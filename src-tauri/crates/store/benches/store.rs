@@ -22,10 +22,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use braid_engine::events::{AttemptRef, Event, EventBatch, EventBus, EventKind, RunStatus, Stream};
-use braid_engine::model::JsonMap;
+use braid_engine::bus::{EventBatch, EventBus};
+use braid_engine::events::{AttemptRef, Event, EventKind, RunStatus, Stream};
 use braid_engine::run::driver::{RunRequest, run};
-use braid_engine::validate::{Validation, load};
+use braid_model::model::JsonMap;
+use braid_model::validate::{Validation, load};
 use braid_store::{NewRun, Store, Synchronous, Writer, WriterOptions};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
@@ -305,7 +306,7 @@ fn raw_single_transaction(dir: &Path, workload: &[(String, Vec<EventBatch>)]) ->
 
 // ---------------------------------------------------------------- (2)
 
-fn workflow(doc: &Value) -> (Arc<braid_engine::ValidWorkflow>, Vec<u8>) {
+fn workflow(doc: &Value) -> (Arc<braid_model::ValidWorkflow>, Vec<u8>) {
     let bytes = serde_json::to_vec(doc).unwrap();
     match load(&bytes) {
         Validation::Valid(v) => (Arc::new(*v), bytes),
@@ -351,14 +352,14 @@ where
     times[times.len() / 2]
 }
 
-fn request(valid: &Arc<braid_engine::ValidWorkflow>, run_id: String) -> RunRequest {
+fn request(valid: &Arc<braid_model::ValidWorkflow>, run_id: String) -> RunRequest {
     let mut request = RunRequest::new(valid.clone(), run_id, PathBuf::from("."), JsonMap::new());
     request.time_scale = 1.0;
     request
 }
 
 /// A run with one subscriber draining events (as the CLI's progress has).
-async fn without_store(valid: Arc<braid_engine::ValidWorkflow>) {
+async fn without_store(valid: Arc<braid_model::ValidWorkflow>) {
     let bus = EventBus::new();
     let mut rx = bus.subscribe();
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
@@ -377,7 +378,7 @@ async fn without_store(valid: Arc<braid_engine::ValidWorkflow>) {
 /// The same with the store: the writer subscribed to the bus and used as
 /// `Durability`; timed until the run's last event is committed.
 async fn with_store(
-    valid: Arc<braid_engine::ValidWorkflow>,
+    valid: Arc<braid_model::ValidWorkflow>,
     writer: Arc<Writer>,
     run_id: String,
     run_times: Arc<std::sync::Mutex<Vec<Duration>>>,
@@ -692,8 +693,8 @@ fn trend_report(dir: &Path) {
     let digests = store.workflow_digests("bench", runs).unwrap();
     let read = start.elapsed();
     let start = Instant::now();
-    let report = braid_engine::analytics::analyze_workflow(&digests);
-    let html = braid_engine::analytics::render::html(&report);
+    let report = braid_analytics::analyze_workflow(&digests);
+    let html = braid_analytics::render::html(&report);
     let analyse = start.elapsed();
     assert!(html.len() > 1000);
     println!(

@@ -2,9 +2,9 @@
 //! trend reports and regression checks read, so a report over 10,000 runs
 //! reads 10,000 short rows rather than re-folding every run's events.
 
-use braid_engine::Validation;
-use braid_engine::analytics::{self, RunDigest};
+use braid_analytics::RunDigest;
 use braid_engine::events::RunStatus;
+use braid_model::Validation;
 use rusqlite::{OptionalExtension, params};
 
 use crate::db;
@@ -48,14 +48,14 @@ impl Store {
             .workflow_source
             .clone()
             .ok_or_else(|| StoreError::NoWorkflow(run_id.to_string()))?;
-        let Validation::Valid(valid) = braid_engine::load(source.as_bytes()) else {
+        let Validation::Valid(valid) = braid_model::load(source.as_bytes()) else {
             return Err(StoreError::BadWorkflow {
                 run_id: run_id.to_string(),
                 message: "no longer valid".into(),
             });
         };
         let events = self.run_events(run_id)?;
-        let mut digest = analytics::digest(&valid, &events);
+        let mut digest = braid_analytics::digest(&valid, &events);
         // The row is the authority on identity (a run with no RunStarted
         // event left, e.g. one that died at once, still has its id).
         digest.run_id = run_id.to_string();

@@ -1,9 +1,9 @@
 //! What the store hands back: plain, serializable rows.
 
 use braid_engine::events::RunStatus;
-use braid_engine::model::JsonMap;
 use braid_engine::run::aggregate::Outcome;
 use braid_engine::run::summary::rfc3339;
+use braid_model::model::JsonMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -57,18 +57,16 @@ pub struct RunRecord {
 
 impl RunRecord {
     /// Parses the stored workflow file.
-    pub fn workflow(&self) -> Result<braid_engine::Workflow> {
+    pub fn workflow(&self) -> Result<braid_model::Workflow> {
         let source = self
             .workflow_source
             .as_deref()
             .ok_or_else(|| StoreError::NoWorkflow(self.run.run_id.clone()))?;
-        braid_engine::parse::parse_workflow(source.as_bytes()).map_err(|d| {
-            StoreError::BadWorkflow {
-                run_id: self.run.run_id.clone(),
-                message: d
-                    .first()
-                    .map_or_else(|| "invalid".to_string(), |d| d.message.clone()),
-            }
+        braid_model::parse::parse_workflow(source.as_bytes()).map_err(|d| StoreError::BadWorkflow {
+            run_id: self.run.run_id.clone(),
+            message: d
+                .first()
+                .map_or_else(|| "invalid".to_string(), |d| d.message.clone()),
         })
     }
 }

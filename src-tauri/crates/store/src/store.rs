@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use braid_engine::events::{Event, EventKind, now_ms};
-use braid_engine::model::JsonMap;
 use braid_engine::plan::History;
 use braid_engine::run::summary::{RunSummary, summarize};
+use braid_model::model::JsonMap;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;

@@ -29,7 +29,7 @@ use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use braid_engine::events::{EventBatch, EventBus};
+use braid_engine::bus::{EventBatch, EventBus};
 use braid_engine::run::driver::Durability;
 use rusqlite::Connection;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use braid_engine::{canonical, parse};
+use braid_model::{canonical, parse};
 
 use super::read_file;
 use crate::{exit, output};

@@ -15,9 +15,9 @@ pub mod validate;
 use std::path::Path;
 
 use braid_engine::events::RunStatus;
-use braid_engine::model::Workflow;
 use braid_engine::run::summary::RunSummary;
-use braid_engine::{Validation, load};
+use braid_model::model::Workflow;
+use braid_model::{Validation, load};
 use serde_json::Value;
 
 use crate::{exit, output, summary_table};

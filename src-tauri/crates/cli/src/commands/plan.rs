@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use braid_engine::plan::{Plan, PlanOptions, plan};
-use braid_engine::validate::NodeRef;
-use braid_engine::{ValidWorkflow, Validation};
+use braid_model::validate::NodeRef;
+use braid_model::{ValidWorkflow, Validation};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Cell, CellAlignment, Table};
 

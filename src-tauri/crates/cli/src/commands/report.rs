@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use braid_engine::analytics::render::{self, Render};
+use braid_analytics::render::{self, Render};
 use braid_runtime::analysis;
 use braid_store::Store;
 use clap::ValueEnum;

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use braid_engine::model::JsonMap;
 use braid_engine::run::inputs::parse_assignment;
+use braid_model::model::JsonMap;
 use braid_runtime::Refusal;
 use braid_runtime::start::StartRequest;
 

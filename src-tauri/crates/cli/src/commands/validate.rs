@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use braid_engine::diagnostic::has_errors;
-use braid_engine::{Severity, Validation};
+use braid_model::diagnostic::has_errors;
+use braid_model::{Severity, Validation};
 use serde_json::json;
 
 use super::read_file;
@@ -12,11 +12,11 @@ use crate::{exit, output};
 /// A file's own diagnostics, then those of the sub-workflows it names
 /// (`workflow_cycle`, unreadable or invalid sub-workflows; reading them
 /// never runs anything). Whether it is valid counts both.
-fn check(file: &std::path::Path, bytes: &[u8]) -> (bool, Vec<braid_engine::Diagnostic>) {
-    let validation = braid_engine::load(bytes);
+fn check(file: &std::path::Path, bytes: &[u8]) -> (bool, Vec<braid_model::Diagnostic>) {
+    let validation = braid_model::load(bytes);
     let mut diagnostics = validation.diagnostics().to_vec();
-    if let Ok(workflow) = braid_engine::parse::parse_workflow(bytes) {
-        let references = braid_engine::validate::references::check_references(file, &workflow);
+    if let Ok(workflow) = braid_model::parse::parse_workflow(bytes) {
+        let references = braid_model::validate::references::check_references(file, &workflow);
         diagnostics.extend(references.diagnostics);
     }
     let valid = matches!(validation, Validation::Valid(_)) && !has_errors(&diagnostics);
@@ -63,7 +63,7 @@ pub fn run(files: &[PathBuf], json: bool) -> u8 {
                     for d in diagnostics {
                         output::diagnostic(file, d);
                     }
-                    if let (true, Ok(wf)) = (valid, braid_engine::parse::parse_workflow(&bytes)) {
+                    if let (true, Ok(wf)) = (valid, braid_model::parse::parse_workflow(&bytes)) {
                         println!(
                             "{}: valid ({}, {}, {}{})",
                             file.display(),

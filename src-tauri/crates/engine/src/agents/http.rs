@@ -3,7 +3,7 @@
 //!
 //! Safety, by construction:
 //! - the scheme, host and port are the file's own (validation refuses a
-//!   placeholder there; [`net::build_url`] checks the filled-in URL again),
+//!   placeholder there; [`url_template::build_url`] checks the filled-in URL again),
 //!   and path and query values are percent-encoded so they stay values;
 //! - a redirect to another origin is refused (the client's policy);
 //! - `{{secret:NAME}}` is allowed only in headers, substituted here at the
@@ -24,16 +24,15 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use super::net::{self, Limited};
 use super::result::parse_body;
 use super::{Agent, AgentFuture, Attempt, AttemptReport, fill_json};
+use crate::agents::result::AttemptOutcome;
 use crate::model;
-use crate::run::machine::AttemptOutcome;
-use crate::secrets::secret_name;
+use crate::model::method_of;
 use crate::template;
+use crate::template::secret_name;
+use crate::url_template;
 
 /// Bytes of the response body kept with the attempt.
 const TAIL_BYTES: usize = 64 * 1024;
-
-/// The methods the agent sends.
-pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 pub struct HttpAgent {
     config: model::HttpAgent,
@@ -42,16 +41,6 @@ pub struct HttpAgent {
 impl HttpAgent {
     pub fn new(config: model::HttpAgent) -> Self {
         Self { config }
-    }
-}
-
-/// The method to send: as written (upper-cased), else POST with a body and
-/// GET without.
-pub fn method_of(config: &model::HttpAgent) -> String {
-    match &config.method {
-        Some(m) => m.trim().to_ascii_uppercase(),
-        None if config.body.is_some() => "POST".into(),
-        None => "GET".into(),
     }
 }
 
@@ -68,7 +57,7 @@ pub struct PreparedRequest {
 pub fn prepare(config: &model::HttpAgent, attempt: &Attempt) -> Result<PreparedRequest, String> {
     let method = Method::from_bytes(method_of(config).as_bytes())
         .map_err(|_| format!("`{}` is not an HTTP method", method_of(config)))?;
-    let url = net::build_url(&config.url, |name| attempt.text(name))?;
+    let url = url_template::build_url(&config.url, |name| attempt.text(name))?;
     let mut headers = HeaderMap::new();
     for (name, value) in &config.headers {
         let mut secret = false;

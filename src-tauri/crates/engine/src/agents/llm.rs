@@ -24,11 +24,12 @@ use super::http::{PreparedRequest, exchange, refused};
 use super::net;
 use super::result::parse_reply;
 use super::{Agent, AgentFuture, Attempt, AttemptReport};
+use crate::agents::result::AttemptOutcome;
 use crate::events::EventKind;
 use crate::model;
-use crate::run::machine::AttemptOutcome;
 use crate::secrets::secret_name;
 use crate::template;
+use crate::url_template;
 
 const TAIL_BYTES: usize = 64 * 1024;
 
@@ -66,7 +67,7 @@ pub fn request_body(config: &model::LlmAgent, attempt: &Attempt) -> Value {
 }
 
 fn prepare(config: &model::LlmAgent, attempt: &Attempt) -> Result<PreparedRequest, String> {
-    let url = net::build_url(&endpoint(&config.base_url), |_| None)?;
+    let url = url_template::build_url(&endpoint(&config.base_url), |_| None)?;
     let mut headers = HeaderMap::new();
     headers.insert(
         reqwest::header::CONTENT_TYPE,

@@ -14,7 +14,6 @@ pub mod process;
 pub mod result;
 pub mod shell;
 pub mod sim;
-pub mod workflow;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -25,12 +24,13 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::events::{AttemptRef, EventBus, EventKind};
+use crate::bus::EventBus;
+use crate::events::{AttemptRef, EventKind};
 use crate::model::{self, JsonMap, Step};
-use crate::run::driver::RunServices;
-use crate::run::machine::AttemptOutcome;
 use crate::secrets::RunSecrets;
+use crate::services::RunServices;
 use crate::template::{MAP_INDEX, MAP_ITEM};
+use result::AttemptOutcome;
 
 /// One attempt of one step, as an agent sees it.
 pub struct Attempt {
@@ -161,15 +161,14 @@ pub trait Agent: Send + Sync {
     fn run(&self, attempt: Attempt) -> AgentFuture;
 }
 
-/// The agent for a step's `agent` settings, or `None` for kinds this build
-/// cannot run (validation already refuses those; every kind of `braid/1`
-/// runs today).
+/// The leaf agent for a step's `agent` settings; `None` for `workflow`,
+/// which is the driver running a sub-workflow (`run::sub_workflow`).
 pub fn for_step(agent: &model::Agent) -> Option<Box<dyn Agent>> {
     match agent {
         model::Agent::Sim(sim) => Some(Box::new(sim::SimAgent::new(sim.clone()))),
         model::Agent::Shell(shell) => Some(Box::new(shell::ShellAgent::new(shell.clone()))),
         model::Agent::Http(http) => Some(Box::new(http::HttpAgent::new(http.clone()))),
         model::Agent::Llm(llm) => Some(Box::new(llm::LlmAgent::new(llm.clone()))),
-        model::Agent::Workflow(wf) => Some(Box::new(workflow::WorkflowAgent::new(wf.clone()))),
+        model::Agent::Workflow(_) => None,
     }
 }

@@ -29,6 +29,30 @@ pub const RESULT_KEYS: [&str; 6] = [
     "errors",
 ];
 
+/// How an attempt ended, as the driver reports it to the machine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    /// The agent succeeded; `result.blocked` still stops the run.
+    Succeeded(AgentResult),
+    Failed {
+        error: String,
+    },
+    TimedOut {
+        error: String,
+    },
+    Cancelled,
+    /// A failure that carries a service's advice on retrying (the `http`
+    /// and `llm` agents): `retryable: false` ends the step at once whatever
+    /// its retry policy (a 401 will not get better); `retry_after_ms` (a
+    /// `Retry-After` header) is a minimum wait, so the next attempt starts
+    /// after `max(policy delay, retry_after_ms)`.
+    ServiceFailed {
+        error: String,
+        retry_after_ms: Option<u64>,
+        retryable: bool,
+    },
+}
+
 /// What an agent returned.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]

@@ -16,9 +16,10 @@ use serde_json::Value;
 use super::process::{self, ProcessObserver, ProcessSpec, Termination};
 use super::result::parse_stdout;
 use super::{Agent, AgentFuture, Attempt, AttemptReport};
-use crate::events::{AttemptRef, EventBus, EventKind, Stream};
+use crate::agents::result::AttemptOutcome;
+use crate::bus::EventBus;
+use crate::events::{AttemptRef, EventKind, Stream};
 use crate::model::{self, JsonMap};
-use crate::run::machine::AttemptOutcome;
 use crate::template::{self, MAP_INDEX, MAP_ITEM};
 
 pub struct ShellAgent {

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::result::AgentResult;
 use super::{Agent, AgentFuture, Attempt, AttemptReport};
+use crate::agents::result::AttemptOutcome;
 use crate::model;
-use crate::run::machine::AttemptOutcome;
-use crate::run::rng::{SplitMix64, stable_hash};
+use crate::rng::{SplitMix64, stable_hash};
 
 pub struct SimAgent {
     config: model::SimAgent,

@@ -75,10 +75,7 @@ impl Default for PlanOptions<'_> {
     }
 }
 
-/// The engine's default for `limits.concurrency`: the number of CPUs.
-pub fn default_concurrency() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
+pub use crate::run::machine::default_concurrency;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

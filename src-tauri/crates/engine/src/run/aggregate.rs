@@ -1,31 +1,9 @@
 //! Group aggregation: turning branch verdicts into one outcome and score,
 //! exactly as the format's aggregation table says.
 
-use serde::{Deserialize, Serialize};
-
 use crate::model::{Aggregate, Strategy};
 
-/// A group's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Approved,
-    NeedsWork,
-    Rejected,
-    Failed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Approved => "approved",
-            Outcome::NeedsWork => "needs_work",
-            Outcome::Rejected => "rejected",
-            Outcome::Failed => "failed",
-        }
-    }
-}
+pub use crate::model::Outcome;
 
 /// What one branch (or map element) ended with.
 #[derive(Debug, Clone, Copy, PartialEq)]

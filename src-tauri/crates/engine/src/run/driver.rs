@@ -9,9 +9,7 @@
 //! are awaited, sleeps are timers.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,24 +18,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::inputs::{InputError, resolve_inputs};
 use super::machine::{
-    AttemptOutcome, Effect, Input, Machine, MachineOptions, StartAttempt, UnitId,
+    Effect, Input, Machine, MachineOptions, StartAttempt, UnitId, default_concurrency,
 };
-use crate::agents::workflow::SubRuns;
+use super::sub_workflow::WorkflowAgent;
+use crate::agents::result::AttemptOutcome;
 use crate::agents::{self, Agent, Attempt, AttemptReport, RunContext};
-use crate::events::{AttemptRef, EventBus, EventKind, RunStatus};
+use crate::bus::EventBus;
+use crate::events::{AttemptRef, EventKind, RunStatus};
 use crate::model::{JsonMap, Step};
 use crate::run::machine::Prior;
 use crate::secrets::{Masker, RunSecrets, default_source, secret_names};
+pub use crate::services::{Durability, RunServices};
 use crate::validate::ValidWorkflow;
-
-/// Something that makes events durable (the store's writer). The driver
-/// waits on it after a step completes and before anything downstream
-/// starts, so a crash can never lose a completion that downstream work
-/// already depends on.
-pub trait Durability: Send + Sync {
-    /// Resolves once every event up to and including `seq` is durable.
-    fn durable(&self, seq: u64) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-}
 
 pub struct RunRequest {
     pub valid: Arc<ValidWorkflow>,
@@ -58,29 +50,6 @@ pub struct RunRequest {
     pub resumed: bool,
     /// Secrets, sub-workflow recording, approved sub-workflow files.
     pub services: RunServices,
-}
-
-/// What a run offers its service agents. All optional: the default
-/// resolves secrets from the keychain then the environment, and runs
-/// sub-workflows without recording them anywhere.
-#[derive(Clone, Default)]
-pub struct RunServices {
-    /// Secrets already resolved (a sub-run shares its parent's, and so its
-    /// masker); `None`: a fresh set from [`default_source`].
-    pub secrets: Option<Arc<RunSecrets>>,
-    /// Records sub-workflow runs (the CLI: as runs in the store, linked to
-    /// this one).
-    pub sub_runs: Option<Arc<dyn SubRuns>>,
-    /// Sub-workflow files the caller read and approved, by canonical path:
-    /// when set, a `workflow` step runs exactly these bytes rather than
-    /// reading the file again (it may have changed since it was reviewed),
-    /// and refuses any file not among them. `None`: read from disk.
-    pub files: Option<Arc<HashMap<PathBuf, Arc<[u8]>>>>,
-    /// How deep this run is nested in sub-workflow steps (0: top level).
-    pub depth: u32,
-    /// The workflow files of the enclosing runs, outermost first (a backstop
-    /// against recursion that validation did not see).
-    pub stack: Vec<PathBuf>,
 }
 
 impl RunRequest {
@@ -163,7 +132,7 @@ pub async fn run(
     let inputs = resolve_inputs(request.valid.workflow(), request.inputs)?;
     let default_concurrency = request
         .default_concurrency
-        .unwrap_or_else(crate::plan::default_concurrency);
+        .unwrap_or_else(default_concurrency);
     let concurrency = request
         .valid
         .workflow()
@@ -229,7 +198,7 @@ pub async fn run(
         .workflow()
         .steps
         .iter()
-        .map(|s| agents::for_step(&s.agent).map(Arc::from))
+        .map(|s| agent_for(&s.agent))
         .collect();
     let mut driver = Driver {
         machine: Machine::new(request.valid.clone(), inputs, options).with_prior(request.prior),
@@ -454,4 +423,13 @@ fn split_events(effects: Vec<Effect>) -> (Vec<EventKind>, Vec<Effect>) {
         }
     }
     (events, rest)
+}
+
+/// The agent that runs a step: a sub-workflow is this driver recursing;
+/// every other kind is a leaf agent.
+fn agent_for(agent: &crate::model::Agent) -> Option<Arc<dyn Agent>> {
+    match agent {
+        crate::model::Agent::Workflow(wf) => Some(Arc::new(WorkflowAgent::new(wf.clone()))),
+        other => agents::for_step(other).map(Arc::from),
+    }
 }

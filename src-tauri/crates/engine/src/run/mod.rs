@@ -7,5 +7,5 @@ pub mod aggregate;
 pub mod driver;
 pub mod inputs;
 pub mod machine;
-pub mod rng;
+pub mod sub_workflow;
 pub mod summary;

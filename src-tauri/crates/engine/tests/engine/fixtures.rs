@@ -10,9 +10,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use braid_engine::model::Agent;
 use braid_engine::plan::{PlanOptions, plan};
-use braid_engine::{Code, Diagnostic, Severity, Validation, load};
+use braid_model::model::Agent;
+use braid_model::{Code, Diagnostic, Severity, Validation, load};
 
 /// `workflows/` at the repository root.
 pub(crate) fn workflows_dir() -> PathBuf {
@@ -216,7 +216,7 @@ fn example_shell_agents_exist_and_are_executable() {
     let dir = workflows_dir();
     let mut seen = 0;
     for path in workflow_files(&dir) {
-        let workflow = braid_engine::parse::parse_workflow(&read(&path)).expect("examples parse");
+        let workflow = braid_model::parse::parse_workflow(&read(&path)).expect("examples parse");
         for step in &workflow.steps {
             let Agent::Shell(shell) = &step.agent else {
                 continue;

@@ -6,11 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use braid_engine::canonical::workflow_to_string;
-use braid_engine::model::{Agent, Edge, FORMAT_V1, SimAgent, Step, Workflow};
-use braid_engine::parse::{MAX_FILE_BYTES, parse_workflow};
 use braid_engine::plan::{PlanOptions, plan};
-use braid_engine::{Code, Diagnostic, ValidWorkflow, Validation, load, validate};
+use braid_model::canonical::workflow_to_string;
+use braid_model::model::{Agent, Edge, FORMAT_V1, SimAgent, Step, Workflow};
+use braid_model::parse::{MAX_FILE_BYTES, parse_workflow};
+use braid_model::{Code, Diagnostic, ValidWorkflow, Validation, load, validate};
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -465,7 +465,7 @@ fn a_100k_step_chain_with_skips_plans_without_overflow() {
     let n = 100_000;
     let mut wf = chain(n);
     for e in wf.edges.iter_mut().skip(1) {
-        e.when = Some(braid_engine::model::When::Failed);
+        e.when = Some(braid_model::model::When::Failed);
     }
     let Validation::Valid(v) = validate(wf) else {
         panic!("valid")

@@ -1,6 +1,5 @@
 //! Integration tests of braid-engine, one binary with a module per area.
 
-mod analytics;
 mod fixtures;
 mod hostile;
 mod plan_vs_run;

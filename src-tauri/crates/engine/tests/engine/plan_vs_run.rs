@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use braid_engine::events::{Event, EventKind};
 use braid_engine::plan::{Plan, PlanOptions, Span, plan};
-use braid_engine::validate::{Validation, ValidWorkflow, validate};
+use braid_model::validate::{ValidWorkflow, Validation, validate};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
@@ -93,13 +93,15 @@ fn group_spec() -> impl Strategy<Value = GroupSpec> {
         prop_oneof![2 => Just(None), 1 => (0usize..=3).prop_map(Some)],
         prop_oneof![2 => Just(None), 1 => (1i64..=2).prop_map(Some)],
     )
-        .prop_map(|(strategy, branches, map_elements, max_concurrency)| GroupSpec {
-            strategy,
-            // A map has exactly one branch.
-            branches: if map_elements.is_some() { 1 } else { branches },
-            map_elements,
-            max_concurrency,
-        })
+        .prop_map(
+            |(strategy, branches, map_elements, max_concurrency)| GroupSpec {
+                strategy,
+                // A map has exactly one branch.
+                branches: if map_elements.is_some() { 1 } else { branches },
+                map_elements,
+                max_concurrency,
+            },
+        )
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -118,10 +120,7 @@ fn case() -> impl Strategy<Value = Case> {
                 phase,
                 groups,
                 steps,
-                edges: edges
-                    .into_iter()
-                    .filter(|(a, b, _)| a < b)
-                    .collect(),
+                edges: edges.into_iter().filter(|(a, b, _)| a < b).collect(),
                 concurrency,
                 api,
             })
@@ -157,7 +156,11 @@ fn document(case: &Case) -> Value {
         steps.push(doc);
     };
     for i in 0..case.phase {
-        step(format!("s{i}"), None, specs.next().expect("a spec per step"));
+        step(
+            format!("s{i}"),
+            None,
+            specs.next().expect("a spec per step"),
+        );
     }
     let mut groups = Vec::new();
     let mut context = serde_json::Map::new();
@@ -196,7 +199,16 @@ fn document(case: &Case) -> Value {
         .map(|&(a, b, c)| {
             let from_group = a >= case.phase;
             let when = if from_group {
-                ["approved", "approved", "needs_work", "rejected", "failed", "done", "", ""]
+                [
+                    "approved",
+                    "approved",
+                    "needs_work",
+                    "rejected",
+                    "failed",
+                    "done",
+                    "",
+                    "",
+                ]
             } else {
                 ["succeeded", "failed", "done", "", "", "", "", ""]
             }[c as usize];
@@ -232,10 +244,13 @@ fn planned(valid: &ValidWorkflow, stretch: &HashMap<String, u64>) -> Plan {
         .iter()
         .map(|s| {
             let base = match &s.agent {
-                braid_engine::model::Agent::Sim(sim) => sim.duration_ms.unwrap_or(0),
+                braid_model::model::Agent::Sim(sim) => sim.duration_ms.unwrap_or(0),
                 _ => 0,
             };
-            (s.id.clone(), base + stretch.get(&s.id).copied().unwrap_or(0))
+            (
+                s.id.clone(),
+                base + stretch.get(&s.id).copied().unwrap_or(0),
+            )
         })
         .collect();
     let history = move |step: &str| durations.get(step).copied();
@@ -253,7 +268,11 @@ fn spans_of(plan: &Plan) -> HashMap<String, Span> {
     plan.schedule
         .iter()
         .map(|(id, s)| (id.clone(), *s))
-        .chain(plan.branches.iter().map(|(id, s)| (format!("branch:{id}"), *s)))
+        .chain(
+            plan.branches
+                .iter()
+                .map(|(id, s)| (format!("branch:{id}"), *s)),
+        )
         .collect()
 }
 
@@ -332,7 +351,9 @@ fn check(case: &Case, runtime: &tokio::runtime::Runtime) -> Result<(), TestCaseE
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let mix = (i as u64 + 1).wrapping_mul(round + 3).wrapping_mul(2_654_435_761);
+                let mix = (i as u64 + 1)
+                    .wrapping_mul(round + 3)
+                    .wrapping_mul(2_654_435_761);
                 (s.id.clone(), (mix >> 7) % 7)
             })
             .collect();
@@ -343,8 +364,7 @@ fn check(case: &Case, runtime: &tokio::runtime::Runtime) -> Result<(), TestCaseE
     }
     let bytes = serde_json::to_vec(&doc).expect("serialises");
     let dir = std::env::temp_dir();
-    let (outcome, events) =
-        runtime.block_on(execute(&bytes, &dir, json!({}), 1.0));
+    let (outcome, events) = runtime.block_on(execute(&bytes, &dir, json!({}), 1.0));
     let (actual, end) = observed(&valid, &events);
     let expected = spans_of(&base);
     let mut ran: Vec<&String> = actual.keys().collect();

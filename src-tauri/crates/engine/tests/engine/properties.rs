@@ -8,13 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use braid_engine::canonical::workflow_to_string;
-use braid_engine::model::{
+use braid_engine::plan::{PlanOptions, plan};
+use braid_model::canonical::workflow_to_string;
+use braid_model::model::{
     Agent, Aggregate, Edge, FORMAT_V1, Group, SimAgent, Step, Strategy as Agg, When, Workflow,
 };
-use braid_engine::parse::parse_workflow;
-use braid_engine::plan::{PlanOptions, plan};
-use braid_engine::{Code, Diagnostic, ValidWorkflow, Validation, validate};
+use braid_model::parse::parse_workflow;
+use braid_model::{Code, Diagnostic, ValidWorkflow, Validation, validate};
 use indexmap::IndexMap;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -552,9 +552,7 @@ fn build_valid(case: &ValidCase) -> Workflow {
         match &node.group {
             None => {
                 let mut step = make(&id, None, node.duration);
-                step.trigger = node
-                    .any_trigger
-                    .then_some(braid_engine::model::Trigger::Any);
+                step.trigger = node.any_trigger.then_some(braid_model::model::Trigger::Any);
                 steps.push(step);
             }
             Some(spec) => {

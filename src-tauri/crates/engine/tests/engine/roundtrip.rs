@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use braid_engine::canonical::{layout_to_string, workflow_to_string};
-use braid_engine::parse::{parse_layout, parse_workflow};
+use braid_model::canonical::{layout_to_string, workflow_to_string};
+use braid_model::parse::{parse_layout, parse_workflow};
 
 use super::fixtures::{file_name, layout_files, workflow_files, workflows_dir};
 
@@ -165,8 +165,8 @@ fn non_canonical_document_is_normalised_to_a_fixed_point() {
     );
     assert!(
         matches!(
-            braid_engine::load(once.as_bytes()),
-            braid_engine::Validation::Valid(_)
+            braid_model::load(once.as_bytes()),
+            braid_model::Validation::Valid(_)
         ),
         "the normalised document is still a valid workflow"
     );

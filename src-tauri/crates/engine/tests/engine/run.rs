@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use braid_engine::events::{Event, EventBus, EventKind, RunStatus};
-use braid_engine::model::JsonMap;
+use braid_engine::bus::EventBus;
+use braid_engine::events::{Event, EventKind, RunStatus};
 use braid_engine::run::driver::{RunOutcome, RunRequest, run};
 use braid_engine::run::summary::summarize;
-use braid_engine::validate::{Validation, load};
+use braid_model::model::JsonMap;
+use braid_model::validate::{Validation, load};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -101,7 +102,7 @@ async fn every_example_runs_successfully_at_a_small_time_scale() {
             "{file}: {:?}",
             outcome.error
         );
-        let workflow = braid_engine::parse::parse_workflow(&bytes).unwrap();
+        let workflow = braid_model::parse::parse_workflow(&bytes).unwrap();
         let summary = summarize(&workflow, &events);
         assert_eq!(summary.status, RunStatus::Succeeded, "{file}");
         let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
@@ -185,7 +186,7 @@ async fn cancelling_a_run_kills_its_processes_and_marks_steps_cancelled() {
         !braid_engine::agents::process::group_has_live_member(pgid),
         "process group {pgid} still alive"
     );
-    let workflow = braid_engine::parse::parse_workflow(&serde_json::to_vec(&doc).unwrap()).unwrap();
+    let workflow = braid_model::parse::parse_workflow(&serde_json::to_vec(&doc).unwrap()).unwrap();
     let summary = summarize(&workflow, &events);
     assert_eq!(summary.steps["sleeper"].status.as_str(), "cancelled");
     assert_eq!(summary.steps["after"].status.as_str(), "cancelled");

@@ -19,12 +19,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use braid_engine::events::{Event, EventBus, EventKind, RunStatus};
-use braid_engine::model::JsonMap;
+use braid_engine::bus::EventBus;
+use braid_engine::events::{Event, EventKind, RunStatus};
 use braid_engine::run::driver::{RunOutcome, RunRequest, RunServices, run};
 use braid_engine::secrets::{RunSecrets, StaticSecrets};
-use braid_engine::validate::{Validation, load};
-use braid_engine::{Code, Diagnostic};
+use braid_model::model::JsonMap;
+use braid_model::validate::{Validation, load};
+use braid_model::{Code, Diagnostic};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -667,11 +668,12 @@ mod sub_workflows {
     use std::path::{Path, PathBuf};
     use std::sync::{Arc, Mutex};
 
-    use braid_engine::agents::workflow::{SubRunAttached, SubRunInfo, SubRuns};
-    use braid_engine::events::{Event, EventBus, EventKind, RunStatus};
-    use braid_engine::model::JsonMap;
+    use braid_engine::bus::EventBus;
+    use braid_engine::events::{Event, EventKind, RunStatus};
     use braid_engine::run::driver::{RunOutcome, RunRequest, RunServices, run};
-    use braid_engine::validate::{Validation, load};
+    use braid_engine::services::{SubRunAttached, SubRunInfo, SubRuns};
+    use braid_model::model::JsonMap;
+    use braid_model::validate::{Validation, load};
     use serde_json::{Value, json};
     use tokio_util::sync::CancellationToken;
 
@@ -693,8 +695,7 @@ mod sub_workflows {
     #[derive(Default)]
     struct Recorder {
         attached: Mutex<Vec<(String, SubRunInfo)>>,
-        children:
-            Mutex<Vec<tokio::sync::mpsc::UnboundedReceiver<braid_engine::events::EventBatch>>>,
+        children: Mutex<Vec<tokio::sync::mpsc::UnboundedReceiver<braid_engine::bus::EventBatch>>>,
     }
 
     impl SubRuns for Recorder {

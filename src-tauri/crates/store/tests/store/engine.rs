@@ -17,7 +17,7 @@ fn check_stored_matches_events(store: &Store, run_id: &str, live: &[Event], byte
     assert_eq!(stored, live, "stored events equal the live ones");
 
     // The summary folded from stored events equals the live one.
-    let workflow = braid_engine::parse::parse_workflow(bytes).unwrap();
+    let workflow = braid_model::parse::parse_workflow(bytes).unwrap();
     let live_summary = summarize(&workflow, live);
     assert_eq!(store.summary(run_id).unwrap(), live_summary);
 

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use braid_engine::events::{AttemptRef, EventKind, RunStatus};
-use braid_engine::model::JsonMap;
 use braid_engine::plan::History;
 use braid_engine::run::aggregate::Outcome;
 use braid_engine::run::summary::summarize;
+use braid_model::model::JsonMap;
 use braid_store::{AttemptStatus, NewRun, StoreError, sha256_hex};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -742,7 +742,7 @@ fn prune_keeps_the_newest_and_never_a_running_run() {
         let batches = synthetic_run(&run_id, &format!("wf{i}"), 1, 1);
         for b in batches {
             // Shift each run's clock so they sort by index.
-            let shifted: braid_engine::events::EventBatch = b
+            let shifted: braid_engine::bus::EventBatch = b
                 .iter()
                 .map(|e| braid_engine::events::Event {
                     at_ms: e.at_ms + i * 1000,
@@ -876,7 +876,7 @@ fn digests_are_computed_once_cached_and_listed_per_workflow() {
             workflow_id: "wf",
             workflow_name: None,
             workflow_source: source,
-            inputs: &braid_engine::model::JsonMap::new(),
+            inputs: &braid_model::model::JsonMap::new(),
             time_scale: 1.0,
             parent_run_id: None,
             workflow_path: None,

@@ -6,7 +6,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use braid_engine::events::{EventKind, RunStatus};
-use braid_engine::model::JsonMap;
+use braid_model::model::JsonMap;
 use braid_store::{AttemptStatus, Store, liveness};
 
 use crate::support::*;

@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use braid_engine::events::{EventBatch, RunStatus};
+use braid_engine::bus::EventBatch;
+use braid_engine::events::RunStatus;
 use braid_store::Store;
 
 use crate::support::*;

@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use braid_engine::events::{AttemptRef, Event, EventBatch, EventBus, EventKind, RunStatus, Stream};
-use braid_engine::model::JsonMap;
+use braid_engine::bus::{EventBatch, EventBus};
+use braid_engine::events::{AttemptRef, Event, EventKind, RunStatus, Stream};
 use braid_engine::run::driver::{RunOutcome, RunRequest, run};
-use braid_engine::validate::{Validation, load};
+use braid_model::model::JsonMap;
+use braid_model::validate::{Validation, load};
 use braid_store::{NewRun, Store};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -177,7 +178,7 @@ pub fn workflows_dir() -> PathBuf {
         .unwrap()
 }
 
-pub fn valid(bytes: &[u8]) -> Arc<braid_engine::ValidWorkflow> {
+pub fn valid(bytes: &[u8]) -> Arc<braid_model::ValidWorkflow> {
     match load(bytes) {
         Validation::Valid(v) => Arc::new(*v),
         Validation::Invalid(d) => panic!("invalid: {d:#?}"),

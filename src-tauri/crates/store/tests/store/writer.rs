@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use braid_engine::events::{EventBus, EventKind, Stream};
+use braid_engine::bus::EventBus;
+use braid_engine::events::{EventKind, Stream};
 use braid_engine::run::driver::Durability;
 use braid_store::StoreError;
 

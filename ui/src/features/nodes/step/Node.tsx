@@ -9,6 +9,7 @@ import { IssueBadge } from "../IssueBadge";
 import { StepRunBadge } from "../../run/badges";
 import { useNodeRun } from "../../run/hooks";
 import { markAttrs, NodeMark } from "../../analytics/NodeMark";
+import { fmtDuration } from "../../../lib/duration";
 import { useCriticalMark } from "../../analytics/store";
 
 export type FlowMark = "produce" | "read" | "both" | "dim" | null;
@@ -24,11 +25,6 @@ export interface StepNodeData extends Record<string, unknown> {
 export type StepNodeType = Node<StepNodeData, "step">;
 
 
-function fmtSeconds(s: number): string {
-  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`;
-  if (s >= 60 && s % 60 === 0) return `${s / 60}m`;
-  return `${s}s`;
-}
 
 function setKey(e: React.MouseEvent, key: string) {
   e.stopPropagation();
@@ -109,7 +105,7 @@ function StepNode({ id, data, selected }: NodeProps<StepNodeType>) {
         {step.timeout_s != null && (
           <span className="m" title="timeout">
             <Icon.clock />
-            {fmtSeconds(step.timeout_s)}
+            {fmtDuration(step.timeout_s * 1000)}
           </span>
         )}
         {attempts > 1 && (

@@ -18,10 +18,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::aggregate::{self, Aggregation, Branch, BranchResult, Outcome};
-use super::rng::{SplitMix64, stable_hash};
 use crate::agents::result::AgentResult;
+pub use crate::agents::result::AttemptOutcome;
 use crate::events::{AttemptRef, EventKind, RunStatus};
 use crate::model::{Agent, JsonMap, Strategy, Trigger, When};
+use crate::rng::{SplitMix64, stable_hash};
 use crate::validate::{NodeIx, NodeRef, ValidWorkflow, effective_when};
 
 pub type UnitId = usize;
@@ -40,38 +41,20 @@ pub struct MachineOptions {
     pub seed: u64,
 }
 
+/// The default for `limits.concurrency` when a workflow sets none: the
+/// number of CPUs.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl Default for MachineOptions {
     fn default() -> Self {
         Self {
-            default_concurrency: crate::plan::default_concurrency(),
+            default_concurrency: default_concurrency(),
             time_scale: 1.0,
             seed: 0,
         }
     }
-}
-
-/// How an attempt ended, as the driver reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AttemptOutcome {
-    /// The agent succeeded; `result.blocked` still stops the run.
-    Succeeded(AgentResult),
-    Failed {
-        error: String,
-    },
-    TimedOut {
-        error: String,
-    },
-    Cancelled,
-    /// A failure that carries a service's advice on retrying (the `http`
-    /// and `llm` agents): `retryable: false` ends the step at once whatever
-    /// its retry policy (a 401 will not get better); `retry_after_ms` (a
-    /// `Retry-After` header) is a minimum wait, so the next attempt starts
-    /// after `max(policy delay, retry_after_ms)`.
-    ServiceFailed {
-        error: String,
-        retry_after_ms: Option<u64>,
-        retryable: bool,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

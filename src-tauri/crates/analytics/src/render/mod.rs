@@ -58,22 +58,24 @@ pub fn html(report: &impl Render) -> String {
     report.render_html()
 }
 
-/// A duration for people: `850 ms`, `1.25 s`, `12.3 s`, `3 m 05 s`, `1 h 02 m`.
-pub fn fmt_ms(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 10_000 {
-        format!("{:.2} s", ms as f64 / 1000.0)
-    } else if ms < 60_000 {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    } else if ms < 3_600_000 {
-        let s = (ms + 500) / 1000;
-        format!("{} m {:02} s", s / 60, s % 60)
-    } else {
-        let m = (ms + 30_000) / 60_000;
-        format!("{} h {:02} m", m / 60, m % 60)
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
     }
+    out
 }
+
+/// Durations are written by the one formatter every front end shares.
+pub use braid_model::human::duration_ms as fmt_ms;
 
 /// `10000` → `10,000`.
 pub fn fmt_count(n: usize) -> String {
@@ -136,8 +138,8 @@ mod tests {
         assert_eq!(fmt_ms(850), "850 ms");
         assert_eq!(fmt_ms(1250), "1.25 s");
         assert_eq!(fmt_ms(12_340), "12.3 s");
-        assert_eq!(fmt_ms(185_000), "3 m 05 s");
-        assert_eq!(fmt_ms(3_720_000), "1 h 02 m");
+        assert_eq!(fmt_ms(185_000), "3 min 05 s");
+        assert_eq!(fmt_ms(3_720_000), "1 h 02 min");
         assert_eq!(fmt_count(10_000), "10,000");
         assert_eq!(fmt_count(999), "999");
         assert_eq!(fmt_count(1_234_567), "1,234,567");

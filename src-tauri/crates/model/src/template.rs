@@ -6,6 +6,10 @@
 //! own rule for what a value may become (one argv element, a percent-encoded
 //! path segment, …).
 
+use std::collections::BTreeSet;
+
+use crate::model::{Agent, Workflow};
+
 /// A placeholder found in a string: the trimmed name between `{{` and `}}`
 /// and the byte range of the whole `{{…}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +60,46 @@ pub fn substitute(text: &str, mut value: impl FnMut(&str) -> Option<String>) -> 
     }
     out.push_str(&text[last..]);
     out
+}
+
+
+// --- secrets ------------------------------------------------------------------
+
+/// Keychain account holding the JSON list of secret names.
+pub const INDEX_ACCOUNT: &str = "__braid_secret_names__";
+/// A secret name: like an environment variable, `[A-Za-z_][A-Za-z0-9_]*`,
+/// except the keychain entry that lists the names ([`INDEX_ACCOUNT`]) —
+/// setting it would overwrite the list, reading it would leak the names.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name != INDEX_ACCOUNT
+        && matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The secret named by a placeholder name (`secret:NAME` → `NAME`).
+pub fn secret_name(placeholder: &str) -> Option<&str> {
+    placeholder.strip_prefix(SECRET_PREFIX).map(str::trim)
+}
+
+/// Every secret a workflow file names, sorted.
+pub fn secret_names(workflow: &Workflow) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut scan = |text: &str| {
+        for p in placeholders(text) {
+            if let Some(name) = secret_name(p.name) {
+                names.insert(name.to_string());
+            }
+        }
+    };
+    for step in &workflow.steps {
+        match &step.agent {
+            Agent::Http(http) => http.headers.values().for_each(|v| scan(v)),
+            Agent::Llm(llm) => llm.api_key.iter().for_each(|v| scan(v)),
+            _ => {}
+        }
+    }
+    names
 }
 
 #[cfg(test)]

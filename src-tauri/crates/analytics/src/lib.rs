@@ -1,3 +1,5 @@
+//! # braid-analytics
+//!
 //! Analytics over recorded runs: pure functions from a workflow and the
 //! events a run emitted to a report. Definitions (critical path, slack,
 //! queued/execution/retry/join-wait time, speedup, parallel efficiency,
@@ -16,6 +18,10 @@
 //! Module map: [`timeline`] (events → attempt spans), `measure` (per-step
 //! times), `critical` (executed DAG, critical path, slack), `bottlenecks`,
 //! `recommend` (what-ifs), `trends`, [`report`] (serde types).
+
+// The layers below, under the names this crate's modules use for them.
+use braid_engine::{events, plan, run};
+use braid_model::{model, validate};
 
 mod bottlenecks;
 mod critical;

@@ -4,24 +4,8 @@ use std::fmt::Write;
 
 use super::gantt::{self, BACKOFF, CANCELLED, CRITICAL, FAILED, NORMAL};
 use super::markdown::edit_text;
-use super::{fmt_change, fmt_count, fmt_ms, fmt_pct};
-use crate::analytics::report::{RunReport, Severity, TrendReport, tokens};
-
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{esc, fmt_change, fmt_count, fmt_ms, fmt_pct};
+use crate::report::{RunReport, Severity, TrendReport, tokens};
 
 /// Escaped text with `backticked` spans as `<code>`.
 fn prose(s: &str) -> String {

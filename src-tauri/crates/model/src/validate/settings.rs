@@ -4,14 +4,13 @@
 use serde_json::Value;
 
 use super::graph::WorkflowGraph;
-use crate::agents::http::METHODS;
-use crate::agents::net;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
-    Agent, HttpAgent, LlmAgent, Retry, ShellAgent, Step, Strategy, Workflow, WorkflowAgent,
+    Agent, HTTP_METHODS, HttpAgent, LlmAgent, Retry, ShellAgent, Step, Strategy, Workflow,
+    WorkflowAgent,
 };
-use crate::secrets::is_valid_name;
-use crate::template::{self, MAP_INDEX, MAP_ITEM, SECRET_PREFIX};
+use crate::template::{self, MAP_INDEX, MAP_ITEM, SECRET_PREFIX, is_valid_name};
+use crate::url_template;
 
 /// The implicit resource every step holds one unit of.
 pub const CONCURRENCY: &str = "concurrency";
@@ -315,19 +314,19 @@ fn check_http(
 ) {
     let node = [step.id.as_str()];
     if let Some(method) = &http.method {
-        if !METHODS.contains(&method.trim().to_ascii_uppercase().as_str()) {
+        if !HTTP_METHODS.contains(&method.trim().to_ascii_uppercase().as_str()) {
             out.push(agent_error(
                 apath,
                 "method",
                 &node,
                 format!(
                     "`{method}` is not a method the http agent sends ({})",
-                    METHODS.join(", ")
+                    HTTP_METHODS.join(", ")
                 ),
             ));
         }
     }
-    if let Err(message) = net::parse_template(&http.url) {
+    if let Err(message) = url_template::parse_template(&http.url) {
         out.push(Diagnostic::error(Code::BadUrl, format!("{apath}.url"), message).with_nodes(node));
     }
     let mut texts: Vec<(String, &str)> = vec![(format!("{apath}.url"), http.url.as_str())];
@@ -337,7 +336,7 @@ fn check_http(
     check_placeholders(step, map_branch, texts, false, out);
     let mut headers = Vec::new();
     for (name, value) in &http.headers {
-        if reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).is_err() {
+        if http::HeaderName::from_bytes(name.trim().as_bytes()).is_err() {
             out.push(agent_error(
                 apath,
                 &format!("headers.{name}"),
@@ -370,7 +369,7 @@ fn check_llm(
             )
             .with_nodes(node),
         );
-    } else if let Err(message) = net::parse_template(&llm.base_url) {
+    } else if let Err(message) = url_template::parse_template(&llm.base_url) {
         out.push(Diagnostic::error(Code::BadUrl, base, message).with_nodes(node));
     }
     if llm.model.trim().is_empty() || template::has_placeholder_syntax(&llm.model) {

@@ -5,10 +5,9 @@
 
 use std::fmt::Write;
 
-use super::fmt_ms;
-use super::html::esc;
-use crate::analytics::report::RunReport;
-use crate::analytics::timeline::{AttemptEnd, StepSpan};
+use super::{esc, fmt_ms};
+use crate::report::RunReport;
+use crate::timeline::{AttemptEnd, StepSpan};
 
 const WIDTH: f64 = 1200.0;
 const LABEL_X: f64 = 14.0;

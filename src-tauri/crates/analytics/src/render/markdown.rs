@@ -3,7 +3,7 @@
 
 use super::table::{Style, Table};
 use super::{fmt_change, fmt_count, fmt_ms, fmt_pct, spark_text};
-use crate::analytics::report::{Edit, RunReport, TrendReport, tokens};
+use crate::report::{Edit, RunReport, TrendReport, tokens};
 
 fn heading(out: &mut String, style: Style, level: usize, title: &str) {
     match style {

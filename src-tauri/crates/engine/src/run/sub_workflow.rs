@@ -31,47 +31,17 @@ use std::time::{Duration, Instant};
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::http::refused;
-use super::{Agent, AgentFuture, Attempt, AttemptReport, fill_json};
+use super::driver::{RunRequest, run};
+use crate::agents::http::refused;
 use crate::agents::result::AgentResult;
-use crate::events::{AttemptRef, EventBus, EventKind, RunStatus};
+use crate::agents::result::AttemptOutcome;
+use crate::agents::{Agent, AgentFuture, Attempt, AttemptReport, fill_json};
+use crate::bus::EventBus;
+use crate::events::{AttemptRef, EventKind, RunStatus};
 use crate::model::{self, JsonMap};
-use crate::run::driver::{Durability, RunRequest, RunServices, run};
-use crate::run::machine::AttemptOutcome;
+use crate::services::{RunServices, SubRunAttached, SubRunInfo};
+use crate::validate::references::{MAX_DEPTH, resolve_path};
 use crate::validate::{ValidWorkflow, Validation};
-
-/// Deepest nesting of sub-workflows a run accepts.
-pub const MAX_DEPTH: u32 = 8;
-
-/// A sub-run about to start, for [`SubRuns::attach`].
-#[derive(Clone)]
-pub struct SubRunInfo {
-    pub parent_run_id: String,
-    /// The parent's step (and attempt) running it.
-    pub step: AttemptRef,
-    pub valid: Arc<ValidWorkflow>,
-    /// The sub-workflow file as run, byte for byte.
-    pub source: Arc<[u8]>,
-    /// Its absolute path.
-    pub path: PathBuf,
-    /// Inputs as given (before defaults).
-    pub inputs: JsonMap,
-    pub time_scale: f64,
-}
-
-/// How a recorded sub-run is identified and made durable.
-pub struct SubRunAttached {
-    pub run_id: String,
-    pub durability: Option<Arc<dyn Durability>>,
-}
-
-/// Records sub-workflow runs. Called (off the async threads) once per
-/// attempt of a `workflow` step, before the sub-run emits anything.
-pub trait SubRuns: Send + Sync {
-    /// Creates the child run (linked to its parent) and subscribes whatever
-    /// records it to `bus`. An error fails the step.
-    fn attach(&self, info: &SubRunInfo, bus: &Arc<EventBus>) -> Result<SubRunAttached, String>;
-}
 
 pub struct WorkflowAgent {
     config: model::WorkflowAgent,
@@ -81,13 +51,6 @@ impl WorkflowAgent {
     pub fn new(config: model::WorkflowAgent) -> Self {
         Self { config }
     }
-}
-
-/// The sub-workflow file a `workflow` agent names, resolved against the
-/// folder of the file that names it.
-pub fn resolve_path(workflow_dir: &Path, path: &str) -> PathBuf {
-    let joined = workflow_dir.join(path);
-    std::fs::canonicalize(&joined).unwrap_or(joined)
 }
 
 /// Reads (or takes from the approved set) and validates a sub-workflow.

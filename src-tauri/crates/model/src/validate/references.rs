@@ -8,7 +8,7 @@
 //!
 //! - `workflow_cycle`: a chain of `workflow` steps that comes back to a file
 //!   already on it (`a.json → b.json → a.json`), or nesting deeper than
-//!   [`MAX_DEPTH`](crate::agents::workflow::MAX_DEPTH);
+//!   [`MAX_DEPTH`](MAX_DEPTH);
 //! - `bad_agent`: a sub-workflow that cannot be read or is invalid, inputs
 //!   it does not declare, or required inputs the step does not give.
 //!
@@ -21,11 +21,20 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::agents::workflow::{MAX_DEPTH, resolve_path};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Agent, Workflow};
 use crate::parse::MAX_FILE_BYTES;
 use crate::validate::{Validation, load};
+
+/// Deepest nesting of sub-workflows a run accepts.
+pub const MAX_DEPTH: u32 = 8;
+
+/// The sub-workflow file a `workflow` agent names, resolved against the
+/// folder of the file that names it.
+pub fn resolve_path(workflow_dir: &Path, path: &str) -> PathBuf {
+    let joined = workflow_dir.join(path);
+    std::fs::canonicalize(&joined).unwrap_or(joined)
+}
 
 /// Most sub-workflow files followed from one file.
 pub const MAX_FILES: usize = 256;

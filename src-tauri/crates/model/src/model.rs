@@ -414,3 +414,40 @@ pub struct NodeLayout {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
 }
+
+// --- vocabulary shared by validation and the agents ---------------------------
+
+/// The methods the agent sends.
+pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// The method to send: as written (upper-cased), else POST with a body and
+/// GET without.
+pub fn method_of(config: &HttpAgent) -> String {
+    match &config.method {
+        Some(m) => m.trim().to_ascii_uppercase(),
+        None if config.body.is_some() => "POST".into(),
+        None => "GET".into(),
+    }
+}
+
+/// A group's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Approved,
+    NeedsWork,
+    Rejected,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Approved => "approved",
+            Outcome::NeedsWork => "needs_work",
+            Outcome::Rejected => "rejected",
+            Outcome::Failed => "failed",
+        }
+    }
+}

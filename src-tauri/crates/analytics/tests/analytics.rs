@@ -9,14 +9,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use braid_engine::analytics::{
-    self, AnalyzeOptions, BottleneckKind, RecommendationKind, RunDigest, RunReport, StepDigest,
-    render,
+use braid_analytics::{
+    AnalyzeOptions, BottleneckKind, RecommendationKind, RunDigest, RunReport, StepDigest, render,
 };
-use braid_engine::events::{Event, EventBus, RunStatus, StepStatus};
-use braid_engine::model::{JsonMap, Workflow};
+use braid_engine::bus::EventBus;
+use braid_engine::events::{Event, RunStatus, StepStatus};
 use braid_engine::run::driver::{RunRequest, run};
-use braid_engine::validate::{ValidWorkflow, Validation, validate};
+use braid_model::model::{JsonMap, Workflow};
+use braid_model::validate::{ValidWorkflow, Validation, validate};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -36,7 +36,7 @@ fn valid(workflow: Workflow) -> ValidWorkflow {
 
 fn load(file: &str) -> ValidWorkflow {
     let bytes = std::fs::read(workflows_dir().join(file)).unwrap();
-    valid(braid_engine::parse::parse_workflow(&bytes).unwrap())
+    valid(braid_model::parse::parse_workflow(&bytes).unwrap())
 }
 
 fn from_json(doc: Value) -> ValidWorkflow {
@@ -79,7 +79,7 @@ async fn record_as(
 }
 
 fn analyze(valid: &ValidWorkflow, events: &[Event]) -> RunReport {
-    analytics::analyze_run_with(
+    braid_analytics::analyze_run_with(
         valid,
         events,
         &[],
@@ -114,7 +114,10 @@ async fn check_savings(
         .iter()
         .filter(|r| kinds.contains(&r.kind))
     {
-        let edited = valid(analytics::apply_edits(valid_wf.workflow(), &rec.edits));
+        let edited = valid(braid_analytics::apply_edits(
+            valid_wf.workflow(),
+            &rec.edits,
+        ));
         let mut after = u64::MAX;
         for attempt in 0..3 {
             if attempt > 0 {
@@ -196,7 +199,7 @@ async fn the_planted_laggard_is_named_first_and_the_critical_path_is_exact() {
         .find(|b| b.kind == BottleneckKind::SlowStep)
         .expect("slow step");
     assert_eq!(slow.node.as_deref(), Some("seo"));
-    assert_eq!(slow.severity, analytics::Severity::High);
+    assert_eq!(slow.severity, braid_analytics::Severity::High);
 
     // Slack: the quick branches could have ended ~500 ms later; the path has none.
     let steps = &report.steps;
@@ -241,7 +244,7 @@ async fn the_planted_laggard_is_named_first_and_the_critical_path_is_exact() {
     assert!(
         report.recommendations[1]
             .edits
-            .contains(&analytics::Edit::SetTimeout {
+            .contains(&braid_analytics::Edit::SetTimeout {
                 step: "seo".into(),
                 timeout_s: 15.0
             }),
@@ -316,7 +319,7 @@ async fn a_scarce_limit_is_named_as_queueing_and_raising_it_saves_what_was_predi
         .expect("raise the limit");
     assert_eq!(
         raise.edits,
-        [analytics::Edit::SetLimit {
+        [braid_analytics::Edit::SetLimit {
             resource: "api".into(),
             value: 2
         }]
@@ -332,7 +335,7 @@ async fn a_scarce_limit_is_named_as_queueing_and_raising_it_saves_what_was_predi
 fn fails_once_seed(step: &str) -> u64 {
     (0..1000)
         .find(|&seed| {
-            let agent = braid_engine::agents::sim::SimAgent::new(braid_engine::model::SimAgent {
+            let agent = braid_engine::agents::sim::SimAgent::new(braid_model::model::SimAgent {
                 duration_ms: Some(100),
                 fail_rate: Some(0.5),
                 seed: Some(seed),
@@ -364,7 +367,7 @@ async fn a_retrying_step_is_named_with_its_lost_time_and_a_shorter_backoff_is_pr
     let events = record(&wf, json!({}), 1.0).await;
     let history: Vec<RunDigest> = (0..10)
         .map(|i| {
-            let mut d = analytics::digest(&wf, &events);
+            let mut d = braid_analytics::digest(&wf, &events);
             d.run_id = format!("earlier-{i}");
             d.steps
                 .iter_mut()
@@ -372,7 +375,7 @@ async fn a_retrying_step_is_named_with_its_lost_time_and_a_shorter_backoff_is_pr
             d
         })
         .collect();
-    let report = analytics::analyze_run_with(
+    let report = braid_analytics::analyze_run_with(
         &wf,
         &events,
         &history,
@@ -411,7 +414,7 @@ async fn a_retrying_step_is_named_with_its_lost_time_and_a_shorter_backoff_is_pr
         .expect("shorter backoff");
     assert_eq!(
         backoff.edits,
-        [analytics::Edit::SetBackoff {
+        [braid_analytics::Edit::SetBackoff {
             step: "flaky".into(),
             backoff_ms: 100
         }]
@@ -526,7 +529,7 @@ async fn the_blog_publishing_report_renders_as_markdown_text_and_self_contained_
         0.01,
     )
     .await;
-    let report = analytics::analyze_run(&wf, &events, &[]);
+    let report = braid_analytics::analyze_run(&wf, &events, &[]);
     assert_eq!(
         report.critical_path.nodes[..2],
         ["validate".to_string(), "quality-gates".to_string()]
@@ -601,7 +604,7 @@ fn trends_over_ten_thousand_runs_take_well_under_a_second() {
     let digests: Vec<RunDigest> = (0..10_000).map(|i| synthetic_digest(i, &steps)).collect();
 
     let started = Instant::now();
-    let trend = analytics::analyze_workflow(&digests);
+    let trend = braid_analytics::analyze_workflow(&digests);
     let html = render::html(&trend);
     let md = render::markdown(&trend);
     let elapsed = started.elapsed();
@@ -627,7 +630,7 @@ fn trends_over_ten_thousand_runs_take_well_under_a_second() {
     }));
     let events = synthetic_chain_events(&(0..12).map(|k| 100 + k * 50 + 400).collect::<Vec<_>>());
     let started = Instant::now();
-    let report = analytics::analyze_run(&wf, &events, &digests);
+    let report = braid_analytics::analyze_run(&wf, &events, &digests);
     let elapsed = started.elapsed();
     eprintln!("analyze_run with 10,000 digests of history: {elapsed:?}");
     assert!(elapsed.as_millis() < 1000, "{elapsed:?}");
