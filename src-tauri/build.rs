@@ -21,6 +21,8 @@ fn main() {
         "review_workflow",
         "approve_workflow",
         "list_secrets",
+        "workflow_secrets",
+        "secret_name_problem",
         "set_secret",
         "delete_secret",
         "analyze_run",

@@ -54,6 +54,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::trust::review_workflow,
             commands::trust::approve_workflow,
             commands::trust::list_secrets,
+            commands::trust::workflow_secrets,
+            commands::trust::secret_name_problem,
             commands::trust::set_secret,
             commands::trust::delete_secret,
             commands::analytics::analyze_run,

@@ -59,6 +59,16 @@ export const commands = {
 	 */
 	approveWorkflow: (files: Approval[]) => typedError<null, CommandError>(__TAURI_INVOKE("approve_workflow", { files })),
 	listSecrets: () => typedError<SecretList_Serialize, CommandError>(__TAURI_INVOKE("list_secrets")),
+	/**
+	 *  The secrets a workflow (the editor's model) reads, and which steps read
+	 *  them: the engine's rule (`braid_model::template::secret_references`).
+	 */
+	workflowSecrets: (workflow: Value) => typedError<SecretReference[], CommandError>(__TAURI_INVOKE("workflow_secrets", { workflow })),
+	/**
+	 *  Why a name cannot name a secret (`null`: it can), as the screen shows it
+	 *  while the user types.
+	 */
+	secretNameProblem: (name: string) => __TAURI_INVOKE<string | null>("secret_name_problem", { name }),
 	setSecret: (name: string, value: string) => typedError<null, CommandError>(__TAURI_INVOKE("set_secret", { name, value })),
 	/**  Whether the secret existed. */
 	deleteSecret: (name: string) => typedError<boolean, CommandError>(__TAURI_INVOKE("delete_secret", { name })),
@@ -1211,6 +1221,12 @@ export type Plan_Deserialize = {
 	 *  they end with it too.
 	 */
 	branches?: { [key in string]: Span },
+	/**
+	 *  Extension: per outer node in `schedule`, how much later it could end
+	 *  without the run ending later ([`latest_ends`], the rule analytics
+	 *  uses for a recorded run).
+	 */
+	slack?: { [key in string]: number },
 };
 
 export type Plan_Serialize = {
@@ -1230,6 +1246,12 @@ export type Plan_Serialize = {
 	 *  they end with it too.
 	 */
 	branches: { [key in string]: Span },
+	/**
+	 *  Extension: per outer node in `schedule`, how much later it could end
+	 *  without the run ending later ([`latest_ends`], the rule analytics
+	 *  uses for a recorded run).
+	 */
+	slack: { [key in string]: number },
 };
 
 export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;
@@ -1654,6 +1676,12 @@ export type SecretList_Serialize = {
 	 *  environment variables of the same name.
 	 */
 	keychain_error: string | null,
+};
+
+/**  A secret a workflow reads, and the steps that read it (file order). */
+export type SecretReference = {
+	name: string,
+	steps: string[],
 };
 
 export type SecretUse = {

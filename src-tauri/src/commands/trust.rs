@@ -8,6 +8,7 @@ use braid_engine::secrets::{
     KeychainError, default_keychain, delete_secret as keychain_delete, is_valid_name,
     list_secrets as keychain_list, set_secret as keychain_set,
 };
+use braid_model::template::{SecretReference, secret_references};
 use braid_runtime::PendingApproval;
 use braid_runtime::Refusal;
 use serde::{Deserialize, Serialize};
@@ -91,6 +92,28 @@ pub async fn list_secrets() -> CommandResult<SecretList> {
         })
     })
     .await
+}
+
+/// The secrets a workflow (the editor's model) reads, and which steps read
+/// them: the engine's rule (`braid_model::template::secret_references`).
+#[tauri::command]
+#[specta::specta]
+pub async fn workflow_secrets(workflow: serde_json::Value) -> CommandResult<Vec<SecretReference>> {
+    let model = crate::workflow_io::model_from_json(&workflow).map_err(|d| {
+        CommandError::new(
+            ErrorCode::Unparseable,
+            d.first().map_or_else(String::new, |d| d.message.clone()),
+        )
+    })?;
+    Ok(secret_references(&model))
+}
+
+/// Why a name cannot name a secret (`null`: it can), as the screen shows it
+/// while the user types.
+#[tauri::command]
+#[specta::specta]
+pub fn secret_name_problem(name: String) -> Option<String> {
+    braid_model::template::secret_name_problem(&name).map(str::to_string)
 }
 
 #[tauri::command]

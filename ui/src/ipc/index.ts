@@ -49,6 +49,7 @@ export type TrustReview = b.TrustReview_Serialize;
 export type PendingApproval = b.PendingApproval_Serialize;
 export type Review = b.Review_Serialize;
 export type SecretList = b.SecretList_Serialize;
+export type SecretReference = b.SecretReference;
 export type RunReport = b.RunReport_Serialize;
 export type TrendReport = b.TrendReport_Serialize;
 export type RunDigest = b.RunDigest_Serialize;
@@ -128,6 +129,8 @@ export const ipc = {
   approveWorkflow: (files: { path: string; hash: string }[]): Promise<void> =>
     unwrap(b.commands.approveWorkflow(files)).then(() => undefined),
   listSecrets: (): Promise<SecretList> => unwrap(b.commands.listSecrets()),
+  workflowSecrets: (workflow: Workflow): Promise<SecretReference[]> => unwrap(b.commands.workflowSecrets(asValue(workflow))),
+  secretNameProblem: (name: string): Promise<string | null> => b.commands.secretNameProblem(name),
   setSecret: (name: string, value: string): Promise<void> => unwrap(b.commands.setSecret(name, value)).then(() => undefined),
   deleteSecret: (name: string): Promise<boolean> => unwrap(b.commands.deleteSecret(name)),
 

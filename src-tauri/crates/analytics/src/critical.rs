@@ -229,19 +229,8 @@ pub fn analyse(valid: &ValidWorkflow, timeline: &Timeline, measures: &[StepMeasu
         .sum();
 
     // Latest end without delaying the run: backwards over the executed DAG.
-    let mut latest_end: Vec<Option<u64>> = vec![None; n];
-    for &node in valid.topo_order().iter().rev() {
-        if spans[node.index()].is_none() {
-            continue;
-        }
-        let mut latest = wall;
-        for (dst, _) in valid.outgoing(node) {
-            if let (Some(ds), Some(dl)) = (spans[dst.index()], latest_end[dst.index()]) {
-                latest = latest.min(dl.saturating_sub(ds.elapsed_ms()));
-            }
-        }
-        latest_end[node.index()] = Some(latest);
-    }
+    let elapsed: Vec<Option<u64>> = spans.iter().map(|s| s.map(|s| s.elapsed_ms())).collect();
+    let latest_end = crate::plan::latest_ends(valid, &elapsed, wall);
     Critical {
         spans,
         path,

@@ -24,6 +24,7 @@ use braid_engine::{events, plan, run};
 use braid_model::{model, validate};
 
 mod bottlenecks;
+pub mod chart;
 mod critical;
 mod facts;
 mod measure;

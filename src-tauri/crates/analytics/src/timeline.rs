@@ -491,19 +491,5 @@ fn step_status(execs: &[ExecSpan], skipped: bool) -> StepStatus {
             StepStatus::Pending
         };
     }
-    let precedence = [
-        StepStatus::Running,
-        StepStatus::Blocked,
-        StepStatus::Failed,
-        StepStatus::TimedOut,
-        StepStatus::Interrupted,
-        StepStatus::Cancelled,
-        StepStatus::Pending,
-        StepStatus::Succeeded,
-        StepStatus::Skipped,
-    ];
-    precedence
-        .into_iter()
-        .find(|p| execs.iter().any(|e| e.status == *p))
-        .unwrap_or(StepStatus::Pending)
+    StepStatus::of_parts(execs.iter().map(|e| e.status))
 }

@@ -89,6 +89,48 @@ impl StepStatus {
     pub fn is_final(self) -> bool {
         !matches!(self, StepStatus::Pending | StepStatus::Running)
     }
+
+    /// Worst first: the status a finished map step shows when its elements
+    /// ended differently.
+    pub const PRECEDENCE: [StepStatus; 8] = [
+        StepStatus::Running,
+        StepStatus::Blocked,
+        StepStatus::Failed,
+        StepStatus::TimedOut,
+        StepStatus::Interrupted,
+        StepStatus::Cancelled,
+        StepStatus::Succeeded,
+        StepStatus::Skipped,
+    ];
+
+    /// A step's status from its parts (a map's elements): while any part
+    /// is open it is `running` if one runs or one has finished (partly
+    /// done is in progress), else `pending`; once all are final, the worst
+    /// of them. The one rule for `show`, analytics and the canvas (the UI's
+    /// copy is tested against `tests/fixtures/step_status.json`).
+    pub fn of_parts(parts: impl IntoIterator<Item = StepStatus>) -> StepStatus {
+        let mut seen = [false; 9];
+        let (mut total, mut open) = (0usize, 0usize);
+        for part in parts {
+            seen[part as usize] = true;
+            total += 1;
+            open += usize::from(!part.is_final());
+        }
+        if total == 0 {
+            return StepStatus::Pending;
+        }
+        if open > 0 {
+            return if total > open || seen[StepStatus::Running as usize] {
+                StepStatus::Running
+            } else {
+                StepStatus::Pending
+            };
+        }
+        Self::PRECEDENCE
+            .into_iter()
+            .find(|p| seen[*p as usize])
+            .unwrap_or(StepStatus::Pending)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -62,7 +62,6 @@ pub fn substitute(text: &str, mut value: impl FnMut(&str) -> Option<String>) -> 
     out
 }
 
-
 // --- secrets ------------------------------------------------------------------
 
 /// Keychain account holding the JSON list of secret names.
@@ -71,10 +70,25 @@ pub const INDEX_ACCOUNT: &str = "__braid_secret_names__";
 /// except the keychain entry that lists the names ([`INDEX_ACCOUNT`]) —
 /// setting it would overwrite the list, reading it would leak the names.
 pub fn is_valid_name(name: &str) -> bool {
+    secret_name_problem(name).is_none()
+}
+
+/// Why `name` cannot name a secret, in words for the secrets screen; `None`
+/// when it can.
+pub fn secret_name_problem(name: &str) -> Option<&'static str> {
     let mut chars = name.chars();
-    name != INDEX_ACCOUNT
-        && matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    match chars.next() {
+        None => Some("Enter a name."),
+        Some(c) if c.is_ascii_digit() => Some("A name cannot start with a digit."),
+        Some(c)
+            if !(c.is_ascii_alphabetic() || c == '_')
+                || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            Some("Use only letters, digits and _ (like an environment variable).")
+        }
+        _ if name == INDEX_ACCOUNT => Some("This name is reserved by Braid."),
+        _ => None,
+    }
 }
 
 /// The secret named by a placeholder name (`secret:NAME` → `NAME`).
@@ -82,24 +96,48 @@ pub fn secret_name(placeholder: &str) -> Option<&str> {
     placeholder.strip_prefix(SECRET_PREFIX).map(str::trim)
 }
 
-/// Every secret a workflow file names, sorted.
-pub fn secret_names(workflow: &Workflow) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut scan = |text: &str| {
-        for p in placeholders(text) {
-            if let Some(name) = secret_name(p.name) {
-                names.insert(name.to_string());
+/// A secret a workflow reads, and the steps that read it (file order).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SecretReference {
+    pub name: String,
+    pub steps: Vec<String>,
+}
+
+/// The secrets a workflow reads, sorted by name: `{{secret:NAME}}` in an
+/// `http` step's header values or an `llm` step's `api_key` (the only places
+/// the format allows them).
+pub fn secret_references(workflow: &Workflow) -> Vec<SecretReference> {
+    let mut by_name: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for step in &workflow.steps {
+        let texts: Vec<&String> = match &step.agent {
+            Agent::Http(http) => http.headers.values().collect(),
+            Agent::Llm(llm) => llm.api_key.iter().collect(),
+            _ => Vec::new(),
+        };
+        for text in texts {
+            for p in placeholders(text) {
+                if let Some(name) = secret_name(p.name) {
+                    let steps = by_name.entry(name.to_string()).or_default();
+                    if !steps.contains(&step.id) {
+                        steps.push(step.id.clone());
+                    }
+                }
             }
         }
-    };
-    for step in &workflow.steps {
-        match &step.agent {
-            Agent::Http(http) => http.headers.values().for_each(|v| scan(v)),
-            Agent::Llm(llm) => llm.api_key.iter().for_each(|v| scan(v)),
-            _ => {}
-        }
     }
-    names
+    by_name
+        .into_iter()
+        .map(|(name, steps)| SecretReference { name, steps })
+        .collect()
+}
+
+/// Every secret a workflow file names, sorted.
+pub fn secret_names(workflow: &Workflow) -> BTreeSet<String> {
+    secret_references(workflow)
+        .into_iter()
+        .map(|r| r.name)
+        .collect()
 }
 
 #[cfg(test)]
@@ -121,5 +159,64 @@ mod tests {
             (n == "id").then(|| "a b;c".into())
         });
         assert_eq!(out, "--page=a b;c {{other}}");
+    }
+    #[test]
+    fn secret_names_are_checked_with_reasons() {
+        for ok in ["REVIEW_TOKEN", "_x", "a1", "A"] {
+            assert_eq!(secret_name_problem(ok), None, "{ok}");
+        }
+        assert_eq!(secret_name_problem(""), Some("Enter a name."));
+        assert_eq!(
+            secret_name_problem("1TOKEN"),
+            Some("A name cannot start with a digit.")
+        );
+        for bad in ["MY-TOKEN", "MY TOKEN", "tök", "a.b", "secret:X"] {
+            assert!(
+                secret_name_problem(bad)
+                    .unwrap()
+                    .contains("letters, digits and _"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            secret_name_problem(INDEX_ACCOUNT),
+            Some("This name is reserved by Braid.")
+        );
+    }
+
+    #[test]
+    fn secret_references_list_readers_in_file_order_only_where_secrets_may_stand() {
+        let workflow: Workflow = serde_json::from_value(serde_json::json!({
+            "format": "braid/1", "id": "w",
+            "steps": [
+                {"id": "fetch", "agent": {"kind": "http", "url": "https://h/x",
+                    "headers": {"Authorization": "Bearer {{secret:REVIEW_TOKEN}}", "X-Page": "{{page_id}}"}}},
+                {"id": "ask", "agent": {"kind": "llm", "base_url": "http://127.0.0.1:11434/v1",
+                    "model": "m", "prompt": "p", "api_key": "{{ secret: API_KEY }}"}},
+                {"id": "again", "agent": {"kind": "http", "url": "https://h/y",
+                    "headers": {"A": "{{secret:REVIEW_TOKEN}}", "B": "{{secret:REVIEW_TOKEN}}"}}},
+                {"id": "s", "agent": {"kind": "shell", "command": ["echo", "{{secret:NOPE}}"]}},
+                {"id": "h", "agent": {"kind": "http", "url": "https://h/{{secret:ALSO_NOT}}",
+                    "body": {"k": "{{secret:NOR_THIS}}"}}}
+            ]
+        }))
+        .expect("a workflow");
+        let refs = secret_references(&workflow);
+        let got: Vec<(&str, Vec<&str>)> = refs
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.steps.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("API_KEY", vec!["ask"]),
+                ("REVIEW_TOKEN", vec!["fetch", "again"])
+            ]
+        );
     }
 }

@@ -3,7 +3,7 @@
 // applying a recommendation as one undo step.
 import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { ReactFlowProvider } from "@xyflow/react";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Plan, Workflow } from "../../ipc";
 import plantedWorkflow from "../../../../workflows/planted-bottleneck.json";
 import { Canvas } from "../editor/Canvas";
@@ -12,6 +12,7 @@ import { undo, useEditor } from "../editor/store";
 import { BottlenecksPanel } from "./BottlenecksPanel";
 import plantedReport from "./fixtures/report-planted.json";
 import { recomputeMarks, startAnalyticsSync, useAnalytics } from "./store";
+import { api } from "./source";
 import { TimelineChart } from "./TimelineChart";
 import type { RunReport } from "./types";
 
@@ -98,6 +99,7 @@ describe("analytics views", () => {
         thumbnails: { start_ms: 90_000, end_ms: 110_000 },
         publish: { start_ms: 110_000, end_ms: 120_000 },
       },
+      slack: { fetch: 0, reviews: 0, render: 0, thumbnails: 0, publish: 0 },
     } as unknown as Plan;
     act(() => {
       useAnalytics.getState().toggleCritical();
@@ -131,10 +133,21 @@ describe("analytics views", () => {
     expect(useEditor.getState().focusRequest).toBeGreaterThan(0);
   });
 
-  it("applies a recommendation as one undoable edit", () => {
+  it("applies a recommendation as one undoable edit", async () => {
     act(() => useAnalytics.setState({ runId: report.run_id, report }));
     const before = useEditor.getState().doc;
-    act(() => useAnalytics.getState().applyRecommendation(0));
+    // Stands in for the app's preview_edits command (Rust's apply_edits),
+    // which cannot run under jsdom: the edited workflow it answers.
+    const wf = before.workflow;
+    const edited = {
+      ...wf,
+      steps: wf.steps.map((s) => (s.id === "seo" ? { ...s, group: undefined, weight: undefined } : s)),
+      edges: [...wf.edges, { from: "fetch", to: "seo" }],
+    };
+    const spy = vi.spyOn(api, "previewEdits").mockResolvedValue({ workflow: edited, plan: null } as Awaited<ReturnType<typeof api.previewEdits>>);
+    await act(() => useAnalytics.getState().applyRecommendation(0));
+    expect(spy).toHaveBeenCalledWith(wf, report.recommendations[0].edits);
+    spy.mockRestore();
     const after = useEditor.getState().doc;
     expect(after.workflow.steps.find((s) => s.id === "seo")?.group).toBeUndefined();
     expect(after.workflow.edges).toContainEqual({ from: "fetch", to: "seo" });

@@ -40,42 +40,6 @@ export function marksFromReport(report: RunReport, wf: Workflow | null): Critica
 }
 
 /**
- * Slack of every planned outer node: latest end minus predicted end, where a
- * sink's latest end is the predicted run end and any other node's is the
- * smallest (successor's latest end − successor's predicted span) — the
- * definition docs/analytics.md uses for measured runs, on the plan's schedule.
- */
-export function planSlack(plan: PlanLike, wf: Workflow): Map<string, number> {
-  const span = (id: string) => plan.schedule[id];
-  const succ = new Map<string, string[]>();
-  for (const e of wf.edges) {
-    if (!span(e.from) || !span(e.to)) continue;
-    const list = succ.get(e.from) ?? [];
-    list.push(e.to);
-    succ.set(e.from, list);
-  }
-  const latest = new Map<string, number>();
-  const visiting = new Set<string>();
-  const latestEnd = (id: string): number => {
-    const known = latest.get(id);
-    if (known != null) return known;
-    if (visiting.has(id)) return plan.predicted_ms; // cannot happen in a valid workflow
-    visiting.add(id);
-    let best = plan.predicted_ms;
-    for (const s of succ.get(id) ?? []) {
-      const sp = span(s)!;
-      best = Math.min(best, latestEnd(s) - (sp.end_ms - sp.start_ms));
-    }
-    visiting.delete(id);
-    latest.set(id, best);
-    return best;
-  };
-  const out = new Map<string, number>();
-  for (const [id, sp] of Object.entries(plan.schedule)) if (sp) out.set(id, Math.max(0, latestEnd(id) - sp.end_ms));
-  return out;
-}
-
-/**
  * Marks from the plan. Inside a critical group, the branch the planner has
  * ending with the group is the one it waits for (not for `first`, whose
  * losers are cancelled at the winner's end), and a branch's slack is how
@@ -83,7 +47,8 @@ export function planSlack(plan: PlanLike, wf: Workflow): Map<string, number> {
  * the branch predicted to take longest stands in for it.
  */
 export function marksFromPlan(plan: PlanLike, wf: Workflow): CriticalMarks {
-  const slack = planSlack(plan, wf);
+  // Slack of outer nodes comes with the plan (the engine's plan::latest_ends).
+  const slack = new Map(Object.entries(plan.slack ?? {}).filter((e): e is [string, number] => e[1] != null));
   const onPath = new Set(plan.critical_path.nodes);
   const nodes = new Map<string, NodeMark>();
   for (const [id, s] of slack) nodes.set(id, { critical: onPath.has(id), slackMs: onPath.has(id) ? 0 : s });

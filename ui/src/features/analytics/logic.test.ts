@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import type { Workflow } from "../../ipc";
 import plantedWorkflow from "../../../../workflows/planted-bottleneck.json";
 import type { Doc } from "../editor/ops";
-import { applyEditsToDoc } from "./applyEdits";
-import { marksFromPlan, marksFromReport, planSlack } from "./critical";
+import { adoptEditedWorkflow } from "./applyEdits";
+import { marksFromPlan, marksFromReport } from "./critical";
 import { canonical, describeChange, diffWorkflows, touchedNodes } from "./diff";
 import plantedReport from "./fixtures/report-planted.json";
 import retryReport from "./fixtures/report-retry.json";
@@ -116,7 +116,7 @@ describe("critical path marks", () => {
     expect([...m.edges]).toEqual(["fetch->reviews", "reviews->render", "render->thumbnails", "thumbnails->publish"]);
   });
 
-  it("from a plan: slack by a backward pass over the predicted schedule", () => {
+  it("from a plan: the engine's slack, and the branch each group waits for", () => {
     // The planted workflow as the planner sees it from the file (sim durations).
     const plan: PlanLike = {
       predicted_ms: 120_000,
@@ -129,8 +129,8 @@ describe("critical path marks", () => {
         thumbnails: { start_ms: 90_000, end_ms: 110_000 },
         publish: { start_ms: 110_000, end_ms: 120_000 },
       },
+      slack: { fetch: 0, reviews: 0, render: 0, thumbnails: 0, publish: 0 },
     };
-    expect([...planSlack(plan, wf).values()]).toEqual([0, 0, 0, 0, 0]);
     const m = marksFromPlan(plan, wf);
     expect(m.nodes.get("seo")).toEqual({ critical: true, slackMs: 0 });
     expect(m.nodes.get("style")).toEqual({ critical: false, slackMs: 50_000 });
@@ -145,8 +145,9 @@ describe("critical path marks", () => {
       predicted_ms: 100_000,
       critical_path: { nodes: ["fetch", "reviews", "render", "publish"], duration_ms: 100_000 },
       schedule: { ...plan.schedule, render: { start_ms: 70_000, end_ms: 90_000 }, thumbnails: { start_ms: 70_000, end_ms: 85_000 }, publish: { start_ms: 90_000, end_ms: 100_000 } },
+      slack: { fetch: 0, reviews: 0, render: 0, thumbnails: 5_000, publish: 0 },
     };
-    expect(planSlack(plan2, edited).get("thumbnails")).toBe(5_000);
+    expect(marksFromPlan(plan2, edited).nodes.get("thumbnails")).toEqual({ critical: false, slackMs: 5_000 });
 
     // With the planner's branch spans (a group capped at one branch at a time:
     // seo waits behind the others), the branch ending with the group decides.
@@ -158,19 +159,23 @@ describe("critical path marks", () => {
     const mc = marksFromPlan(capped, wf);
     expect(mc.nodes.get("seo")).toEqual({ critical: true, slackMs: 0 });
     expect(mc.nodes.get("facts")).toEqual({ critical: false, slackMs: 60_000 });
-    expect(planSlack(plan2, edited).get("render")).toBe(0);
   });
 });
 
 describe("recommendation edits and the preview diff", () => {
-  it("applies the top recommendation as the engine does and lists the differences", () => {
+  it("adopts the engine's edited workflow, places a step that left its group, and lists the differences", () => {
     const top = planted.recommendations[0];
     expect(top.kind).toBe("non_blocking");
     const doc = docOf(wf);
-    const next = applyEditsToDoc(doc, top.edits);
+    // What preview_edits answers for the top recommendation (the engine's apply_edits).
+    const edited: Workflow = {
+      ...wf,
+      steps: wf.steps.map((s) => (s.id === "seo" ? { ...s, group: undefined, weight: undefined } : s)),
+      edges: [...wf.edges, { from: "fetch", to: "seo" }],
+    };
+    const next = adoptEditedWorkflow(doc, edited);
     const seo = next.workflow.steps.find((s) => s.id === "seo")!;
     expect(seo.group).toBeUndefined();
-    expect(seo.weight).toBeUndefined();
     expect(next.workflow.edges).toContainEqual({ from: "fetch", to: "seo" });
     // Left its group: placed below the group's rectangle.
     expect(next.positions.seo.y).toBeGreaterThan(120 + 400);
@@ -182,28 +187,9 @@ describe("recommendation edits and the preview diff", () => {
     expect([...touchedNodes(changes)].sort()).toEqual(["fetch", "seo"]);
   });
 
-  it("covers every edit kind, and applying nothing changes nothing", () => {
+  it("adopting an unchanged workflow changes nothing", () => {
     const doc = docOf(wf);
-    expect(applyEditsToDoc(doc, [])).toBe(doc);
-    const next = applyEditsToDoc(doc, [
-      { op: "remove_edge", from: "render", to: "thumbnails" },
-      { op: "add_edge", from: "reviews", to: "thumbnails", when: "approved" },
-      { op: "add_edge", from: "fetch", to: "reviews" }, // exists: no duplicate
-      { op: "set_limit", resource: "concurrency", value: 6 },
-      { op: "set_max_concurrency", group: "reviews", value: 2 },
-      { op: "set_timeout", step: "seo", timeout_s: 15 },
-      { op: "set_backoff", step: "facts", backoff_ms: 250 },
-    ]);
-    const lines = diffWorkflows(doc.workflow, next.workflow).map(describeChange);
-    expect(lines).toEqual([
-      "facts: retry unset → {\"backoff_ms\":250}",
-      "seo: timeout_s unset → 15",
-      "reviews: max_concurrency unset → 2",
-      "remove edge render → thumbnails",
-      "add edge reviews → thumbnails (approved)",
-      "limits.concurrency 4 → 6",
-    ]);
-    expect(next.workflow.edges.filter((e) => e.from === "fetch" && e.to === "reviews")).toHaveLength(1);
+    expect(adoptEditedWorkflow(doc, JSON.parse(JSON.stringify(wf)))).toBe(doc);
   });
 
   it("compares canonically: key order and null members do not count as changes", () => {

@@ -1,3 +1,5 @@
+// The app's copy of braid_analytics::chart (the HTML report's axis): both are
+// tested against src-tauri/crates/analytics/tests/fixtures/charts.json.
 // The time axis: a linear scale from milliseconds to pixels, and "nice" tick
 // steps so a 300 ms run and a three-hour run both get a handful of readable
 // labels (ms for short runs, seconds, m:ss, then minutes and hours).

@@ -1,3 +1,5 @@
+// The app's copy of braid_analytics::chart::spark_points (the HTML report's
+// sparklines): both are tested against .../analytics/tests/fixtures/charts.json.
 // Small-chart geometry: a series of durations to an SVG path in a box, with a
 // y mapping the caller reuses for reference lines (p50, p95). The y range
 // starts at zero so a flat series reads flat, not as noise blown up.

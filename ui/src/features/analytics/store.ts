@@ -6,7 +6,7 @@ import { create } from "zustand";
 import type { Workflow } from "../../ipc";
 import { useEditor } from "../editor/store";
 import type { Doc } from "../editor/ops";
-import { applyEditsToDoc } from "./applyEdits";
+import { adoptEditedWorkflow } from "./applyEdits";
 import { edgeId, marksFromPlan, marksFromReport, type CriticalMarks } from "./critical";
 import { diffWorkflows, touchedNodes, type Change } from "./diff";
 import { fmtDuration } from "./format";
@@ -61,7 +61,7 @@ export interface AnalyticsActions {
   selectRun: (runId: string | null) => Promise<void>;
   previewRecommendation: (index: number) => Promise<void>;
   clearPreview: () => void;
-  applyRecommendation: (index: number) => void;
+  applyRecommendation: (index: number) => Promise<void>;
 }
 
 const initial: AnalyticsState = {
@@ -161,17 +161,33 @@ export const useAnalytics = create<AnalyticsState & AnalyticsActions>()((set, ge
     recomputeMarks();
   },
 
-  applyRecommendation: (index) => {
+  applyRecommendation: async (index) => {
     const rec = get().report?.recommendations[index];
     if (!rec) return;
+    const doc = useEditor.getState().doc;
+    // The engine applies the edits (preview_edits); a preview of this very
+    // document already holds its answer.
+    const preview = get().preview;
+    let edited: Workflow;
+    try {
+      edited = preview && preview.index === index && preview.doc === doc ? preview.workflow : (await api.previewEdits(doc.workflow, rec.edits)).workflow;
+    } catch (err) {
+      useEditor.getState().showToast(`Apply failed: ${message(err)}`, true);
+      return;
+    }
     const editor = useEditor.getState();
+    if (editor.doc !== doc) {
+      editor.showToast("The workflow changed while the recommendation was prepared; apply it again", true);
+      return;
+    }
     // One tracked edit: one undo step puts the workflow back as it was.
-    editor.edit((doc) => applyEditsToDoc(doc, rec.edits));
+    editor.edit((d) => adoptEditedWorkflow(d, edited));
     set({ preview: null });
     recomputeMarks();
-    const nodes = rec.nodes.filter((id) => editor.doc.workflow.steps.some((s) => s.id === id) || editor.doc.workflow.groups.some((g) => g.id === id));
-    editor.select(nodes, []);
-    editor.showToast(`Applied: ${rec.kind.replace(/_/g, " ")} (predicted to save ${fmtDuration(rec.saves_ms)}) — Ctrl+Z undoes it`);
+    const now = useEditor.getState();
+    const nodes = rec.nodes.filter((id) => now.doc.workflow.steps.some((s) => s.id === id) || now.doc.workflow.groups.some((g) => g.id === id));
+    now.select(nodes, []);
+    now.showToast(`Applied: ${rec.kind.replace(/_/g, " ")} (predicted to save ${fmtDuration(rec.saves_ms)}) — Ctrl+Z undoes it`);
   },
 }));
 

@@ -21,4 +21,4 @@ export type {
 } from "../../ipc";
 
 /** What the critical-path marks read of the planner's prediction. */
-export type PlanLike = Pick<Plan, "predicted_ms" | "critical_path" | "steps" | "schedule"> & Partial<Pick<Plan, "branches">>;
+export type PlanLike = Pick<Plan, "predicted_ms" | "critical_path" | "steps" | "schedule"> & Partial<Pick<Plan, "branches" | "slack">>;

@@ -163,7 +163,8 @@ export function initialView(shape: RunShape): RunView {
   };
 }
 
-/** Worst-first order of a map branch's status once its elements are done (as the engine's summary). */
+/** Worst-first order of a map branch's status once its elements are done: StepStatus::PRECEDENCE in
+ * the engine; statusFromCounts is tested against the engine's table (step_status.json). */
 const PRECEDENCE: StepStatus[] = ["running", "blocked", "failed", "timed_out", "interrupted", "cancelled", "succeeded", "skipped"];
 
 /** A map branch step's status from its element counts. */

@@ -4,11 +4,10 @@
 // keychain, runs read each secret from the environment variable of the same
 // name; the screen says so.
 import { useCallback, useEffect, useId, useRef, useState } from "react";
-import { ipc } from "../../ipc";
+import { ipc, type SecretReference, type Workflow } from "../../ipc";
 import { useEditor } from "../editor/store";
 import { Dialog } from "../trust/Dialog";
 import { TrustIcon } from "../trust/icons";
-import { referencedSecrets, secretNameProblem } from "./names";
 import { closeSecrets, useSecretsScreen } from "./screen";
 import "./secrets.css";
 
@@ -44,7 +43,7 @@ function SecretsContent() {
   }, [reload]);
 
   const stored = new Set(list?.names ?? []);
-  const referenced = referencedSecrets(workflow);
+  const referenced = useWorkflowSecrets(workflow);
 
   /** Puts `n` in the form and moves to the value field (replace, set a missing one). */
   const edit = (n: string) => {
@@ -217,7 +216,7 @@ function SecretForm({
   const [hasValue, setHasValue] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const problem = secretNameProblem(name);
+  const problem = useSecretNameProblem(name);
   const showProblem = touched && name !== "" ? problem : null;
 
   const submit = async (e: React.FormEvent) => {
@@ -293,4 +292,36 @@ function SecretForm({
       </div>
     </form>
   );
+}
+
+/** The secrets `workflow` reads, by the engine's rule (the `workflow_secrets` command). */
+function useWorkflowSecrets(workflow: Workflow): SecretReference[] {
+  const [refs, setRefs] = useState<SecretReference[]>([]);
+  useEffect(() => {
+    let current = true;
+    ipc
+      .workflowSecrets(workflow)
+      .then((r) => current && setRefs(r))
+      .catch(() => current && setRefs([]));
+    return () => {
+      current = false;
+    };
+  }, [workflow]);
+  return refs;
+}
+
+/**
+ * Why `name` cannot name a secret, by the engine's rule (asked as the user
+ * types; `set_secret` checks again, so a stale answer never lets a bad name in).
+ */
+function useSecretNameProblem(name: string): string | null {
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    let current = true;
+    void ipc.secretNameProblem(name).then((p) => current && setProblem(p));
+    return () => {
+      current = false;
+    };
+  }, [name]);
+  return problem;
 }

@@ -21,6 +21,13 @@ vi.mock("../../ipc", async (importOriginal) => {
       listSecrets: vi.fn(async () => ({ names: ["REVIEW_TOKEN"], keychain_error: null })),
       setSecret: vi.fn(async () => undefined),
       deleteSecret: vi.fn(async () => true),
+      // Stand-ins for the engine's rules (braid_model::template, tested in
+      // Rust), which cannot run under jsdom: the answers they give here.
+      workflowSecrets: vi.fn(async () => [
+        { name: "OPENAI_API_KEY", steps: ["ask"] },
+        { name: "REVIEW_TOKEN", steps: ["fetch"] },
+      ]),
+      secretNameProblem: vi.fn(async (name: string) => (name === "" ? "Enter a name." : /^[0-9]/.test(name) ? "A name cannot start with a digit." : null)),
     },
   };
 });
@@ -106,6 +113,7 @@ describe("secrets screen", () => {
     render(<SecretsDialog />);
     act(() => openSecrets());
     await waitFor(() => expect(screen.getAllByTestId("secrets-item").map((i) => i.dataset.name)).toEqual(["REVIEW_TOKEN"]));
+    await waitFor(() => expect(screen.getAllByTestId("secrets-ref")).toHaveLength(2));
     const refs = screen.getAllByTestId("secrets-ref");
     expect(refs.map((r) => [r.dataset.name, r.dataset.missing])).toEqual([
       ["OPENAI_API_KEY", "true"],
@@ -123,9 +131,11 @@ describe("secrets screen", () => {
     fireEvent.change(name, { target: { value: "1BAD" } });
     fireEvent.blur(name);
     fireEvent.change(value, { target: { value: "s3cret" } });
-    expect(screen.getByTestId("secrets-name-help").textContent).toMatch(/digit/);
+    await waitFor(() => expect(screen.getByTestId("secrets-name-help").textContent).toMatch(/digit/));
     expect((screen.getByTestId("secrets-save") as HTMLButtonElement).disabled).toBe(true);
+    expect(calls.secretNameProblem).toHaveBeenCalledWith("1BAD");
     fireEvent.change(name, { target: { value: "OPENAI_API_KEY" } });
+    await waitFor(() => expect((screen.getByTestId("secrets-save") as HTMLButtonElement).disabled).toBe(false));
     fireEvent.submit(screen.getByTestId("secrets-form"));
     await waitFor(() => expect(calls.setSecret).toHaveBeenCalledWith("OPENAI_API_KEY", "s3cret"));
     await waitFor(() => expect(value.value).toBe(""));
@@ -148,6 +158,7 @@ describe("secrets screen", () => {
     act(() => openSecrets());
     const notice = await screen.findByTestId("secrets-keychain-notice");
     expect(notice.textContent).toMatch(/environment variable/);
+    await waitFor(() => expect(screen.getAllByTestId("secrets-ref")).toHaveLength(2));
     expect(screen.getAllByTestId("secrets-ref").every((r) => r.dataset.missing === "true")).toBe(true);
   });
 });

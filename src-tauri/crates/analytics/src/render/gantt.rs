@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::{esc, fmt_ms};
+use crate::chart;
 use crate::report::RunReport;
 use crate::timeline::{AttemptEnd, StepSpan};
 
@@ -139,23 +140,16 @@ fn lanes(step: &StepSpan, run_end: u64) -> (Vec<usize>, usize) {
     (lane_of, lane_end.len().max(1))
 }
 
-/// A tick step of 1, 2 or 5 × 10ⁿ ms giving at most ~10 ticks.
-fn tick_step(span: u64) -> u64 {
-    let mut step = 1u64;
-    loop {
-        for m in [1, 2, 5] {
-            if span / (step * m) <= 10 {
-                return step * m;
-            }
-        }
-        step *= 10;
-    }
-}
+/// Horizontal room per tick label, as in the app's timeline.
+const TICK_SPACING_PX: f64 = 90.0;
 
 pub fn svg(r: &RunReport) -> String {
     let t = &r.timeline;
     let run_end = t.wall_ms.max(1);
-    let x = |ms: u64| X0 + (ms.min(run_end) as f64 / run_end as f64) * (X1 - X0);
+    // The app's axis: a nice step, the right edge on a whole step.
+    let axis = chart::nice_axis(run_end, ((X1 - X0) / TICK_SPACING_PX).max(3.0) as u64);
+    let domain = axis.domain_ms;
+    let x = |ms: u64| X0 + (ms.min(domain) as f64 / domain as f64) * (X1 - X0);
     let rows = rows(r);
     let heights: Vec<(f64, Vec<usize>, usize)> = rows
         .iter()
@@ -198,9 +192,7 @@ pub fn svg(r: &RunReport) -> String {
         y += h;
     }
     // Axis and grid.
-    let step = tick_step(run_end);
-    let mut tick = 0;
-    while tick <= run_end {
+    for &tick in &axis.ticks {
         let tx = x(tick);
         let _ = writeln!(
             s,
@@ -208,9 +200,8 @@ pub fn svg(r: &RunReport) -> String {
             TOP - 6.0,
             TOP + body,
             TOP - 12.0,
-            esc(&fmt_ms(tick))
+            esc(&chart::tick_label(tick, axis.step_ms))
         );
-        tick += step;
     }
     let _ = writeln!(
         s,
@@ -430,26 +421,15 @@ pub fn sparkline(series: &[u64], width: f64, height: f64) -> String {
     };
     let min = *series.iter().min().unwrap_or(&0);
     let max = *series.iter().max().unwrap_or(&0);
-    let pad = 3.0;
-    let px = |i: usize| {
-        if series.len() == 1 {
-            width / 2.0
-        } else {
-            pad + i as f64 * (width - 2.0 * pad) / (series.len() - 1) as f64
-        }
-    };
-    let py = |v: u64| {
-        if max == min {
-            height / 2.0
-        } else {
-            height - pad - (v - min) as f64 * (height - 2.0 * pad) / (max - min) as f64
-        }
-    };
-    let points: Vec<String> = series
+    // Scaled from zero, as the app draws it.
+    let values: Vec<f64> = series.iter().map(|&v| v as f64).collect();
+    let coords = chart::spark_points(&values, width, height, 3.0, None);
+    let points: Vec<String> = coords
         .iter()
-        .enumerate()
-        .map(|(i, &v)| format!("{:.1},{:.1}", px(i), py(v)))
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
         .collect();
+    let px = |i: usize| coords[i].0;
+    let py = |i: usize| coords[i].1;
     let last = series.len() - 1;
     let (imax, _) = series
         .iter()
@@ -464,8 +444,8 @@ pub fn sparkline(series: &[u64], width: f64, height: f64) -> String {
         fmt_ms(series[last]),
         points.join(" "),
         px(imax),
-        py(series[imax]),
+        py(imax),
         px(last),
-        py(series[last]),
+        py(last),
     )
 }

@@ -95,6 +95,11 @@ pub struct Plan {
     /// they end with it too.
     #[serde(default)]
     pub branches: IndexMap<String, Span>,
+    /// Extension: per outer node in `schedule`, how much later it could end
+    /// without the run ending later ([`latest_ends`], the rule analytics
+    /// uses for a recorded run).
+    #[serde(default)]
+    pub slack: IndexMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +160,23 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
     let durations: Vec<u64> = steps.values().map(|p| p.predicted_ms).collect();
     let outcome = rehearse::run(valid, &durations, options.default_concurrency);
     let critical_path = critical_path(valid, &outcome);
+    let elapsed: Vec<Option<u64>> = outcome
+        .spans
+        .iter()
+        .map(|s| s.map(|s| s.end_ms - s.start_ms))
+        .collect();
+    let latest = latest_ends(valid, &elapsed, outcome.end_ms);
+    let slack = outcome
+        .spans
+        .iter()
+        .zip(&latest)
+        .enumerate()
+        .filter_map(|(n, (span, latest))| {
+            let (span, latest) = (span.as_ref()?, (*latest)?);
+            let id = valid.node_id(NodeIx::new(n)).to_string();
+            Some((id, latest.saturating_sub(span.end_ms)))
+        })
+        .collect();
     Plan {
         workflow_id: workflow.id.clone(),
         levels: levels(valid),
@@ -173,7 +195,34 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
             .enumerate()
             .filter_map(|(s, span)| span.map(|span| (workflow.steps[s].id.clone(), span)))
             .collect(),
+        slack,
     }
+}
+
+/// The latest end of every node that ran (`elapsed[n]` is `Some`) that
+/// would not make the run end later than `run_end`: a sink's is `run_end`,
+/// any other's the smallest (successor's latest end − successor's elapsed
+/// time). Slack is latest end minus actual end. One rule for a plan's
+/// predicted schedule and a recorded run's measured one (analytics).
+pub fn latest_ends(
+    valid: &ValidWorkflow,
+    elapsed: &[Option<u64>],
+    run_end: u64,
+) -> Vec<Option<u64>> {
+    let mut latest_end: Vec<Option<u64>> = vec![None; elapsed.len()];
+    for &node in valid.topo_order().iter().rev() {
+        if elapsed[node.index()].is_none() {
+            continue;
+        }
+        let mut latest = run_end;
+        for (dst, _) in valid.outgoing(node) {
+            if let (Some(took), Some(dl)) = (elapsed[dst.index()], latest_end[dst.index()]) {
+                latest = latest.min(dl.saturating_sub(took));
+            }
+        }
+        latest_end[node.index()] = Some(latest);
+    }
+    latest_end
 }
 
 fn seconds_to_ms(seconds: f64) -> u64 {

@@ -211,27 +211,14 @@ fn step_summary(execs: &[(&Option<u32>, &Exec)]) -> StepSummary {
         .iter()
         .map(|x| x.status.unwrap_or(StepStatus::Pending))
         .collect();
-    // A map branch's status: the worst of its elements, running while any runs.
-    let precedence = [
-        StepStatus::Running,
-        StepStatus::Blocked,
-        StepStatus::Failed,
-        StepStatus::TimedOut,
-        StepStatus::Interrupted,
-        StepStatus::Cancelled,
-        StepStatus::Succeeded,
-        StepStatus::Skipped,
-    ];
+    // A map branch's status from its elements (the one rule: StepStatus::of_parts).
     let status = if statuses.is_empty() {
         execs
             .first()
             .and_then(|(_, x)| x.status)
             .unwrap_or(StepStatus::Pending)
     } else {
-        precedence
-            .into_iter()
-            .find(|p| statuses.contains(p))
-            .unwrap_or(StepStatus::Pending)
+        StepStatus::of_parts(statuses.iter().copied())
     };
     let start = elements.iter().filter_map(|x| x.first_start).min();
     let end = elements.iter().filter_map(|x| x.end).max();

@@ -405,3 +405,28 @@ fn optional_branch_outputs_are_not_guaranteed() {
     );
     assert_eq!(diagnostics[0].path, "$.steps[2].requires[1]");
 }
+
+/// The plan carries each node's slack, by the same rule analytics uses for
+/// a recorded run (`plan::latest_ends`); the app's critical-path marks read
+/// it rather than recomputing it.
+#[test]
+fn a_plan_carries_slack_by_the_analytics_rule() {
+    let text = r#"{"format":"braid/1","id":"slack","steps":[
+        {"id":"a","agent":{"kind":"sim","duration_ms":10}},
+        {"id":"b","agent":{"kind":"sim","duration_ms":5}},
+        {"id":"c","agent":{"kind":"sim","duration_ms":30}},
+        {"id":"d","agent":{"kind":"sim","duration_ms":1}}],
+      "edges":[{"from":"a","to":"c"},{"from":"b","to":"c"}]}"#;
+    let valid = match braid_model::load(text.as_bytes()) {
+        braid_model::Validation::Valid(v) => *v,
+        braid_model::Validation::Invalid(d) => panic!("{d:#?}"),
+    };
+    let options = braid_engine::plan::PlanOptions {
+        default_concurrency: 4,
+        ..Default::default()
+    };
+    let plan = braid_engine::plan::plan(&valid, &options);
+    assert_eq!(plan.predicted_ms, 40);
+    let slack: Vec<(&str, u64)> = plan.slack.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(slack, [("a", 0), ("b", 5), ("c", 0), ("d", 39)]);
+}

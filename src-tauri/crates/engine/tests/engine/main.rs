@@ -8,3 +8,4 @@ mod properties;
 mod roundtrip;
 mod run;
 mod services;
+mod step_status;
