@@ -406,12 +406,7 @@ fn regressions(facts: &Facts, history: &[&RunDigest], out: &mut Vec<Bottleneck>)
     if history.len() < MIN_HISTORY {
         return;
     }
-    let index: HashMap<&str, usize> = wf
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = wf.step_index();
     let mut earlier: Vec<Vec<u64>> = vec![Vec::new(); wf.steps.len()];
     for d in history {
         if d.run_id == facts.timeline.run_id || d.workflow_id != wf.id {

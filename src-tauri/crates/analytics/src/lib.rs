@@ -245,14 +245,7 @@ impl RunReport {
                         status: s.status,
                         duration_ms: r.duration_ms,
                         attempts: r.attempts,
-                        retries: s
-                            .execs
-                            .iter()
-                            .map(|e| {
-                                (e.attempts.iter().filter(|a| a.start_ms.is_some()).count() as u32)
-                                    .saturating_sub(1)
-                            })
-                            .sum(),
+                        retries: s.retries(),
                         queued_ms: r.queued_ms,
                         critical: r.critical,
                     }

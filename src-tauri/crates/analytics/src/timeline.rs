@@ -121,6 +121,16 @@ impl StepSpan {
     pub fn started(&self) -> bool {
         self.execs.iter().any(ExecSpan::started)
     }
+    /// Attempts started beyond the first, over every execution.
+    pub fn retries(&self) -> u32 {
+        self.execs
+            .iter()
+            .map(|e| {
+                (e.attempts.iter().filter(|a| a.start_ms.is_some()).count() as u32)
+                    .saturating_sub(1)
+            })
+            .sum()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,18 +179,8 @@ impl Timeline {
 
 /// Folds a run's events (in sequence order) into spans.
 pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
-    let step_index: HashMap<&str, usize> = workflow
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let group_index: HashMap<&str, usize> = workflow
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.id.as_str(), i))
-        .collect();
+    let step_index: HashMap<&str, usize> = workflow.step_index();
+    let group_index: HashMap<&str, usize> = workflow.group_index();
     let origin = events
         .iter()
         .find(|e| matches!(e.kind, EventKind::RunStarted { .. }))

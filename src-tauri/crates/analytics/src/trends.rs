@@ -32,14 +32,7 @@ pub(crate) fn digest_of(facts: &Facts) -> RunDigest {
                 status: s.status,
                 duration_ms: m.duration_ms,
                 attempts: m.attempts,
-                retries: s
-                    .execs
-                    .iter()
-                    .map(|e| {
-                        (e.attempts.iter().filter(|a| a.start_ms.is_some()).count() as u32)
-                            .saturating_sub(1)
-                    })
-                    .sum(),
+                retries: s.retries(),
                 queued_ms: m.queued_ms,
                 critical: facts.on_path[i],
             }

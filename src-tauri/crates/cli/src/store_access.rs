@@ -12,6 +12,15 @@ pub fn open(db: Option<&Path>) -> Result<Arc<Store>, String> {
         .map_err(|e| format!("cannot open the store at {}: {e}", path.display()))
 }
 
+/// The store, or the usage exit code after saying why it cannot be opened
+/// (what every command that needs the store does first).
+pub fn open_or_exit(db: Option<&Path>) -> Result<Arc<Store>, u8> {
+    open(db).map_err(|message| {
+        crate::output::error_line(&message);
+        crate::exit::USAGE
+    })
+}
+
 /// The store only if its file already exists (for read-only uses like `plan`).
 pub fn open_existing(db: Option<&Path>) -> Option<Arc<Store>> {
     let path = resolve_path(db.map(PathBuf::from));

@@ -11,11 +11,14 @@
 //!
 //! Run: `cargo bench -p braid-engine --bench engine_run`
 
-use std::future::Future;
+#[path = "../../../bench-support/timing.rs"]
+mod timing;
+use timing::median_async;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use braid_engine::bus::EventBus;
 use braid_engine::events::RunStatus;
@@ -23,7 +26,6 @@ use braid_engine::run::driver::{RunRequest, run};
 use braid_model::validate::{Validation, load};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
-use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -40,8 +42,8 @@ fn main() {
     println!("(a) engine overhead, no-op sim steps");
     let chain = workflow(chain_doc(200));
     let fan = workflow(fan_doc(500, 0, 500));
-    let engine_chain = median(&runtime, 30, || run_engine(chain.clone(), 1.0));
-    let bare_chain = median(&runtime, 30, bare_chain(200));
+    let engine_chain = median_async(&runtime, 30, || run_engine(chain.clone(), 1.0));
+    let bare_chain = median_async(&runtime, 30, bare_chain(200));
     report(
         "200-step chain",
         engine_chain,
@@ -50,8 +52,8 @@ fn main() {
         "bare spawn+await chain",
         Some(2.0),
     );
-    let engine_fan = median(&runtime, 30, || run_engine(fan.clone(), 1.0));
-    let bare_fan = median(&runtime, 30, bare_fan(500));
+    let engine_fan = median_async(&runtime, 30, || run_engine(fan.clone(), 1.0));
+    let bare_fan = median_async(&runtime, 30, bare_fan(500));
     report(
         "500-way fan-out",
         engine_fan,
@@ -65,9 +67,9 @@ fn main() {
     println!("(b) 500 shell steps running `true`, output captured");
     for concurrency in [2usize, 8] {
         let shells = workflow(shell_doc(500, concurrency));
-        let engine = median(&runtime, 5, || run_engine(shells.clone(), 1.0));
-        let bare = median(&runtime, 5, || bare_processes(500, concurrency));
-        let xargs = median(&runtime, 5, || xargs(500, concurrency));
+        let engine = median_async(&runtime, 5, || run_engine(shells.clone(), 1.0));
+        let bare = median_async(&runtime, 5, || bare_processes(500, concurrency));
+        let xargs = median_async(&runtime, 5, || xargs(500, concurrency));
         println!(
             "  concurrency {concurrency}: braid {:>8.1} ms | bare tokio::process {:>8.1} ms ({:.2}× bare, goal ≤ 1.15×) | xargs -P {:>8.1} ms ({:.2}× xargs, goal < 1)",
             ms(engine),
@@ -81,7 +83,7 @@ fn main() {
     println!();
     println!("(c) 200 parallel sim steps of 100 ms");
     let wide = workflow(fan_doc(200, 100, 200));
-    let wall = median(&runtime, 5, || run_engine(wide.clone(), 1.0));
+    let wall = median_async(&runtime, 5, || run_engine(wide.clone(), 1.0));
     println!(
         "  wall {:.1} ms vs ideal 100 ms: {:.3}× (goal ≤ 1.10×)",
         ms(wall),
@@ -112,26 +114,6 @@ fn report(
             .map(|g| format!(" (goal ≤ {g} ms)"))
             .unwrap_or_default()
     );
-}
-
-/// Median wall time of `iterations` runs (after one warm-up), each future
-/// spawned onto the runtime so it runs on a worker thread.
-fn median<F, Fut>(runtime: &Runtime, iterations: usize, mut make: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let mut times = Vec::with_capacity(iterations);
-    for i in 0..=iterations {
-        let future = make();
-        let start = Instant::now();
-        runtime.block_on(async { tokio::spawn(future).await.unwrap() });
-        if i > 0 {
-            times.push(start.elapsed());
-        }
-    }
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn workflow(doc: Value) -> Arc<braid_model::ValidWorkflow> {

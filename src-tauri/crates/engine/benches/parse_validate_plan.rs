@@ -25,6 +25,11 @@
 //! `BRAID_BENCH_NO_FAR_REQUIRES=1` leaves out the requires of keys produced
 //! three segments back (to isolate the cost of checking them).
 
+#[path = "../../../bench-support/timing.rs"]
+#[allow(dead_code)] // median_async is for the async benches
+mod timing;
+use timing::median;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -266,11 +271,6 @@ fn realistic(target: usize) -> Workflow {
 
 // ---------------------------------------------------------------------------
 // Timing.
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 fn time<T>(iterations: usize, mut f: impl FnMut() -> T) -> Duration {
     // One warm-up run.

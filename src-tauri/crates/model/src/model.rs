@@ -105,6 +105,23 @@ pub struct Step {
     pub idempotent: Option<bool>,
 }
 
+impl Workflow {
+    /// Step id → index in `steps`.
+    pub fn step_index(&self) -> std::collections::HashMap<&str, usize> {
+        index_by_id(self.steps.iter().map(|s| s.id.as_str()))
+    }
+    /// Group id → index in `groups`.
+    pub fn group_index(&self) -> std::collections::HashMap<&str, usize> {
+        index_by_id(self.groups.iter().map(|g| g.id.as_str()))
+    }
+}
+
+fn index_by_id<'a>(
+    ids: impl Iterator<Item = &'a str>,
+) -> std::collections::HashMap<&'a str, usize> {
+    ids.enumerate().map(|(i, id)| (id, i)).collect()
+}
+
 impl Step {
     /// `required` defaults to true.
     pub fn is_required(&self) -> bool {

@@ -17,7 +17,10 @@
 //! in a temporary folder under `$TMPDIR` (default /tmp): put that on the
 //! disk you mean to measure.
 
-use std::future::Future;
+#[path = "../../../bench-support/timing.rs"]
+mod timing;
+use timing::median_async;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,7 +32,6 @@ use braid_model::model::JsonMap;
 use braid_model::validate::{Validation, load};
 use braid_store::{NewRun, Store, Synchronous, Writer, WriterOptions};
 use serde_json::{Value, json};
-use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
 fn quick() -> bool {
@@ -331,27 +333,6 @@ fn fan_doc(n: usize) -> Value {
     json!({ "format": "braid/1", "id": "fan", "limits": { "concurrency": n }, "steps": steps })
 }
 
-/// Median wall time of `iterations` runs (after one warm-up); `setup` runs
-/// outside the timing and makes the future, which is spawned onto the
-/// runtime so it runs on a worker thread.
-fn median<F, Fut>(runtime: &Runtime, iterations: usize, mut make: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let mut times = Vec::with_capacity(iterations);
-    for i in 0..=iterations {
-        let future = make();
-        let start = Instant::now();
-        runtime.block_on(async { tokio::spawn(future).await.unwrap() });
-        if i > 0 {
-            times.push(start.elapsed());
-        }
-    }
-    times.sort();
-    times[times.len() / 2]
-}
-
 fn request(valid: &Arc<braid_model::ValidWorkflow>, run_id: String) -> RunRequest {
     let mut request = RunRequest::new(valid.clone(), run_id, PathBuf::from("."), JsonMap::new());
     request.time_scale = 1.0;
@@ -422,7 +403,7 @@ fn engine(dir: &Path) {
         } else {
             500.0
         };
-        let bare = median(&runtime, iterations * 2, || without_store(valid.clone()));
+        let bare = median_async(&runtime, iterations * 2, || without_store(valid.clone()));
         let mut line = format!("  {name}: without store {:.2} ms", ms(bare));
         // The third variant stores everything but is not the run's
         // Durability: the driver never waits (what the run would cost if
@@ -441,7 +422,7 @@ fn engine(dir: &Path) {
                     .unwrap(),
             );
             let run_times = Arc::new(std::sync::Mutex::new(Vec::new()));
-            let with = median(&runtime, iterations, || {
+            let with = median_async(&runtime, iterations, || {
                 let run_id = ulid::Ulid::new().to_string();
                 // Outside the timing: `braid run` does this before starting.
                 store

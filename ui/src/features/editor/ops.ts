@@ -196,7 +196,13 @@ export function deleteEdges(doc: Doc, keys: Iterable<string>): Doc {
   return withWorkflow(doc, { edges: doc.workflow.edges.filter((_, i) => !gone.has(all[i])) });
 }
 
-/** True when an edge from→to would close a cycle in the outer graph. */
+/**
+ * True when an edge from→to would close a cycle in the outer graph. The one
+ * rule the editor keeps in TypeScript on purpose: it answers on every pointer
+ * move while an edge is dragged, too often for a round trip to the backend.
+ * The validator (braid_model `validate::structure`, `cycle`) stays the judge:
+ * whatever this lets through is checked again on the next validation.
+ */
 export function wouldCycle(edges: Edge[], from: string, to: string): boolean {
   if (from === to) return true;
   const out = new Map<string, string[]>();

@@ -275,18 +275,16 @@ pub fn run(r: &RunReport) -> String {
         } else {
             String::new()
         };
+        let [status, figures @ ..] = super::step_figures(s);
+        let cells: String = figures
+            .iter()
+            .map(|f| format!(r#"<td class="n">{}</td>"#, esc(f)))
+            .collect();
         let _ = write!(
             b,
-            r#"<tr{}><td>{name}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td>{token_cell}</tr>"#,
+            r#"<tr{}><td>{name}</td><td>{}</td>{cells}{token_cell}</tr>"#,
             if s.critical { r#" class="crit""# } else { "" },
-            s.status.as_str(),
-            fmt_ms(s.duration_ms),
-            fmt_ms(s.queued_ms),
-            fmt_ms(s.exec_ms),
-            fmt_ms(s.retry_ms),
-            fmt_ms(s.join_wait_ms),
-            s.slack_ms.map_or("—".to_string(), fmt_ms),
-            s.attempts
+            esc(&status),
         );
     }
     b.push_str("</tbody></table></div>");

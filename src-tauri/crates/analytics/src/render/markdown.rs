@@ -206,17 +206,8 @@ pub fn run(r: &RunReport, style: Style) -> String {
             Some(g) => format!("{g} / {id}"),
             None => id.clone(),
         };
-        let mut row = vec![
-            name,
-            s.status.as_str().to_string(),
-            fmt_ms(s.duration_ms),
-            fmt_ms(s.queued_ms),
-            fmt_ms(s.exec_ms),
-            fmt_ms(s.retry_ms),
-            fmt_ms(s.join_wait_ms),
-            s.slack_ms.map_or("—".to_string(), fmt_ms),
-            s.attempts.to_string(),
-        ];
+        let mut row = vec![name];
+        row.extend(super::step_figures(s));
         if with_tokens {
             row.push(tokens(&s.metrics).map_or(String::new(), |n| fmt_count(n as usize)));
         }

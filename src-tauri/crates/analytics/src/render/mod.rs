@@ -10,7 +10,7 @@ mod html;
 mod markdown;
 mod table;
 
-use super::report::{RunReport, TrendReport};
+use super::report::{RunReport, StepReport, TrendReport};
 
 /// Something the renderers know how to draw.
 pub trait Render {
@@ -72,6 +72,22 @@ pub fn esc(s: &str) -> String {
         }
     }
     out
+}
+
+/// A step's figures as the run table shows them, in column order: status,
+/// duration, queued, execution, retries, join wait, slack, attempts (the
+/// text, Markdown and HTML reports lay out the same cells).
+pub fn step_figures(s: &StepReport) -> [String; 8] {
+    [
+        s.status.as_str().to_string(),
+        fmt_ms(s.duration_ms),
+        fmt_ms(s.queued_ms),
+        fmt_ms(s.exec_ms),
+        fmt_ms(s.retry_ms),
+        fmt_ms(s.join_wait_ms),
+        s.slack_ms.map_or("—".to_string(), fmt_ms),
+        s.attempts.to_string(),
+    ]
 }
 
 /// Durations are written by the one formatter every front end shares.

@@ -14,12 +14,9 @@ use crate::{exit, output, store_access};
 const WAIT: Duration = Duration::from_secs(60);
 
 pub fn run(run_id: &str, json: bool, db: Option<&Path>) -> u8 {
-    let store = match store_access::open(db) {
+    let store = match store_access::open_or_exit(db) {
         Ok(store) => store,
-        Err(message) => {
-            output::error_line(&message);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     if let Err(e) = store.request_cancel(run_id) {
         output::error_line(&format!("cannot cancel {run_id}: {e}"));

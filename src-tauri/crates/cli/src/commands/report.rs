@@ -33,12 +33,9 @@ pub struct ReportArgs<'a> {
 }
 
 pub fn run(args: ReportArgs) -> u8 {
-    let store = match store_access::open(args.db) {
+    let store = match store_access::open_or_exit(args.db) {
         Ok(store) => store,
-        Err(message) => {
-            output::error_line(&message);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let rendered = match (args.run_id, args.workflow) {
         (Some(run_id), None) => run_report(&store, run_id, args.format),

@@ -21,12 +21,9 @@ pub struct RunsArgs<'a> {
 }
 
 pub fn run(args: RunsArgs) -> u8 {
-    let store = match store_access::open(args.db) {
+    let store = match store_access::open_or_exit(args.db) {
         Ok(store) => store,
-        Err(message) => {
-            output::error_line(&message);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     if args.prune {
         if args.keep.is_none() && args.older_than.is_none() {

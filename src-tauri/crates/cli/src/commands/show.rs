@@ -12,12 +12,9 @@ use serde_json::Value;
 use crate::{exit, output, store_access, summary_table};
 
 pub fn run(run_id: &str, json: bool, db: Option<&Path>) -> u8 {
-    let store = match store_access::open(db) {
+    let store = match store_access::open_or_exit(db) {
         Ok(store) => store,
-        Err(message) => {
-            output::error_line(&message);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     match show(&store, run_id, json) {
         Ok(()) => exit::SUCCESS,

@@ -13,12 +13,7 @@ use crate::model::{When, Workflow};
 
 pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowGraph {
     check_ids(workflow, out);
-    let group_index: HashMap<&str, usize> = workflow
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.id.as_str(), i))
-        .collect();
+    let group_index: HashMap<&str, usize> = workflow.group_index();
 
     let mut graph = DiGraph::<NodeRef, usize>::with_capacity(
         workflow.steps.len() + workflow.groups.len(),
