@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::{Event, EventKind, RunStatus, StepStatus};
+use crate::events::{Event, EventKind, RunClock, RunStatus, StepStatus};
 use crate::model::Workflow;
 use crate::run::aggregate::Outcome;
 
@@ -187,8 +187,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
         .or(events.first())
         .map_or(0, |e| e.at_ms);
     // Downtime of a resumed run is cut out: times after `RunResumed` shift back.
-    let mut shift = 0u64;
-    let mut last_seen = origin;
+    let mut clock = RunClock::default();
 
     let mut run_id = String::new();
     let mut workflow_id = workflow.id.clone();
@@ -249,9 +248,8 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
 
     for event in events {
         if let EventKind::RunResumed { .. } = &event.kind {
-            let gap = event.at_ms.saturating_sub(last_seen);
             // Attempts the interruption cut short end where the first life ended.
-            let died = last_seen.saturating_sub(origin + shift);
+            let died = clock.now().unwrap_or(origin).saturating_sub(origin);
             for list in &mut execs {
                 for exec in list.iter_mut() {
                     for a in &mut exec.attempts {
@@ -261,12 +259,10 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                     }
                 }
             }
-            shift += gap;
             status = None;
             finished_at = None;
         }
-        last_seen = last_seen.max(event.at_ms);
-        let t = event.at_ms.saturating_sub(origin + shift);
+        let t = clock.time(event).saturating_sub(origin);
         match &event.kind {
             EventKind::RunStarted {
                 run_id: id,
@@ -439,7 +435,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
         }
     }
 
-    let last = last_seen.saturating_sub(origin + shift);
+    let last = clock.now().unwrap_or(origin).saturating_sub(origin);
     let wall_ms = finished_at.unwrap_or(last);
     let unfinished = if status.is_some() {
         StepStatus::Interrupted
@@ -476,7 +472,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
         started_at_ms: origin,
         wall_ms,
         time_scale,
-        downtime_ms: shift,
+        downtime_ms: clock.downtime_ms(),
         steps,
         groups,
     }

@@ -316,6 +316,42 @@ pub enum EventKind {
     },
 }
 
+/// A run's own clock: event times with the downtime of every resume cut
+/// out (from the last event before a `RunResumed` to the `RunResumed`), so
+/// a step that ran before a crash keeps its real length and a run's wall time
+/// is the time it was alive. Feed it the run's events in sequence order. The
+/// one rule for `show`/`run --json` summaries and analytics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunClock {
+    downtime_ms: u64,
+    last_seen_ms: Option<u64>,
+}
+
+impl RunClock {
+    /// The event's time on the run's clock (epoch ms less downtime so far).
+    pub fn time(&mut self, event: &Event) -> u64 {
+        if let (EventKind::RunResumed { .. }, Some(last)) = (&event.kind, self.last_seen_ms) {
+            self.downtime_ms += event.at_ms.saturating_sub(last);
+        }
+        self.last_seen_ms = Some(
+            self.last_seen_ms
+                .map_or(event.at_ms, |l| l.max(event.at_ms)),
+        );
+        event.at_ms.saturating_sub(self.downtime_ms)
+    }
+
+    /// The latest event's time on the run's clock (before a `RunResumed` is
+    /// fed: when the run's previous life ended).
+    pub fn now(&self) -> Option<u64> {
+        self.last_seen_ms
+            .map(|l| l.saturating_sub(self.downtime_ms))
+    }
+
+    pub fn downtime_ms(&self) -> u64 {
+        self.downtime_ms
+    }
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {
     SystemTime::now()

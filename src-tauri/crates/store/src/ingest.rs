@@ -95,9 +95,15 @@ const SQL: [&str; STATEMENTS] = [
     "INSERT INTO attempts (run_id, step, element, attempt, workflow_id, status, reused_from)
      VALUES (?1, ?2, ?3, ?4, ?5, 'reused', ?6)
      ON CONFLICT (run_id, step, element, attempt) DO NOTHING",
-    // ContextWrite
+    // ContextWrite: the audit trail lists changes, so a write that restates
+    // the key's last recorded value by the same writer (what `resume` does
+    // when it replays the completions it reuses) is not recorded again.
     "INSERT OR IGNORE INTO context_writes (run_id, seq, at_ms, writer, key, old_value, new_value)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+     WHERE NOT EXISTS (
+       SELECT 1 FROM (SELECT writer, new_value FROM context_writes
+                      WHERE run_id = ?1 AND key = ?5 ORDER BY seq DESC LIMIT 1) last
+       WHERE last.writer = ?4 AND last.new_value = ?7)",
     // GroupAggregated
     "INSERT OR IGNORE INTO group_aggregations (run_id, seq, group_id, outcome, score, approved, at_ms)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

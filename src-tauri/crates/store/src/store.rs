@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use braid_engine::events::{Event, EventKind, now_ms};
+use braid_engine::events::{Event, EventKind, RunStatus, StepStatus, now_ms};
 use braid_engine::plan::History;
 use braid_engine::run::summary::{RunSummary, summarize};
 use braid_model::model::JsonMap;
@@ -375,6 +375,25 @@ impl Store {
         let mut summary = summarize(&workflow, &events);
         if summary.run_id.is_empty() {
             summary.run_id = run_id.to_string();
+        }
+        if summary.status == RunStatus::Running && record.run.status != RunStatus::Running {
+            // Its process died before writing `RunFinished`; recovery marked
+            // the run (interrupted), so the summary says what `runs` says.
+            summary.status = record.run.status;
+            summary.duration_ms = record.run.duration_ms;
+            if summary.error.is_none() {
+                summary.error = record.run.error.clone();
+            }
+            for step in summary.steps.values_mut() {
+                if step.status == StepStatus::Running {
+                    step.status = StepStatus::Interrupted;
+                }
+                if let Some(elements) = &mut step.elements {
+                    if let Some(n) = elements.shift_remove("running") {
+                        *elements.entry("interrupted".to_string()).or_default() += n;
+                    }
+                }
+            }
         }
         Ok(summary)
     }

@@ -9,6 +9,7 @@ import { isDirty, redo, undo, useEditor } from "./store";
 import { SecretsButton } from "../secrets/SecretsButton";
 import { TrustBadge } from "../trust/TrustBadge";
 import { RunButton } from "../run/RunButton";
+import { fmtDuration } from "../../lib/duration";
 import { AnalyticsButton, CriticalToggle, PredictedDuration } from "../analytics/ToolbarItems";
 
 /** `…/workflows/blog-publishing.json`: the end of a path is the part that tells files apart. */
@@ -152,7 +153,6 @@ export function StatusBar() {
   const plan = useEditor((s) => s.plan);
   const selection = useEditor((s) => s.selection);
   const flowKey = useEditor((s) => s.dataflowKey);
-  const fmt = (ms: number) => (ms >= 60000 ? `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s` : `${Math.round(ms / 100) / 10} s`);
   return (
     <footer className="statusbar" data-testid="statusbar">
       <span data-testid="counts">
@@ -169,7 +169,7 @@ export function StatusBar() {
       <span className="sep" />
       {plan && (
         <span data-testid="predicted" title={`critical path: ${plan.critical_path.nodes.join(" → ")}`}>
-          predicted run {fmt(plan.predicted_ms)} · critical path {plan.critical_path.nodes.length} nodes
+          predicted run {fmtDuration(plan.predicted_ms)} · critical path {plan.critical_path.nodes.length} nodes
         </span>
       )}
     </footer>

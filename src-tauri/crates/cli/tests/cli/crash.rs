@@ -247,3 +247,76 @@ fn kill_9_at_many_points_then_resume_runs_every_committed_step_exactly_once() {
         "most kill points should land mid-run ({killed_mid_run})"
     );
 }
+
+/// The three defects a user found after `kill -9` and `resume`: `show` said
+/// `running` while `runs` said `interrupted`; a step reused from before the
+/// crash reported a duration that included the downtime; the audit trail
+/// listed the replayed context writes a second time.
+#[test]
+fn after_kill_9_show_agrees_with_runs_and_resume_neither_stretches_nor_repeats() {
+    let dir = tempdir();
+    let db = dir.join("k.db");
+    let file = dir.join("k.json");
+    let doc = json!({
+        "format": "braid/1", "id": "kill-resume", "context": { "topic": "x" },
+        "steps": [
+            { "id": "a", "agent": { "kind": "sim", "duration_ms": 300, "outputs": { "draft": "d1" } },
+              "produces": ["draft"] },
+            { "id": "b", "agent": { "kind": "sim", "duration_ms": 3000, "outputs": { "final": "f" } },
+              "requires": ["draft"], "produces": ["final"] }
+        ],
+        "edges": [{ "from": "a", "to": "b" }]
+    });
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
+        .arg("--db")
+        .arg(&db)
+        .args(["run", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1_000)); // a done, b running
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let runs: Value = serde_json::from_slice(&braid_db(&db, &["runs", "--json"]).stdout).unwrap();
+    let run_id = runs["runs"][0]["run_id"].as_str().unwrap().to_string();
+    assert_eq!(runs["runs"][0]["status"], "interrupted");
+    let shown = show(&db, &run_id);
+    assert_eq!(shown["status"], "interrupted", "show agrees with runs");
+    assert_eq!(shown["steps"]["a"]["status"], "succeeded");
+    assert_eq!(shown["steps"]["b"]["status"], "interrupted");
+
+    std::thread::sleep(Duration::from_millis(1_500)); // downtime
+    let resumed = braid_db(&db, &["resume", &run_id]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let shown = show(&db, &run_id);
+    assert_eq!(shown["status"], "succeeded");
+    let a_ms = shown["steps"]["a"]["duration_ms"].as_u64().unwrap();
+    assert!(
+        (300..1_000).contains(&a_ms),
+        "a took {a_ms} ms, downtime included?"
+    );
+    let writes: Vec<(String, String)> = shown["context_writes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["writer"].as_str().unwrap().into(),
+                w["key"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [("$context", "topic"), ("a", "draft"), ("b", "final")]
+        .iter()
+        .map(|(w, k)| (w.to_string(), k.to_string()))
+        .collect();
+    assert_eq!(writes, expected, "each write once in the audit trail");
+}

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::Outcome;
-use crate::events::{Event, EventKind, RunStatus, StepStatus};
+use crate::events::{Event, EventKind, RunClock, RunStatus, StepStatus};
 use crate::model::{JsonMap, Workflow};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +50,9 @@ pub struct GroupSummary {
 /// Per execution (step, element) while folding.
 #[derive(Default, Clone)]
 struct Exec {
+    /// Completed earlier in this same run (before a crash) and replayed by
+    /// `resume`: its span is the original one, not stretched to the replay.
+    replayed: bool,
     status: Option<StepStatus>,
     attempts: u32,
     first_start: Option<u64>,
@@ -81,8 +84,9 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
             )
         })
         .collect();
+    let mut clock = RunClock::default();
     for event in events {
-        let t = event.at_ms;
+        let t = clock.time(event);
         match &event.kind {
             EventKind::RunStarted { run_id: id, .. } => {
                 run_id = id.clone();
@@ -109,13 +113,9 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
                 ..
             } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
-                (x.status, x.end, x.score, x.approved, x.error) = (
-                    Some(StepStatus::Succeeded),
-                    Some(t),
-                    *score,
-                    *approved,
-                    None,
-                );
+                let end = if x.replayed { x.end } else { Some(t) };
+                (x.status, x.end, x.score, x.approved, x.error) =
+                    (Some(StepStatus::Succeeded), end, *score, *approved, None);
             }
             EventKind::StepFailed { at, error }
             | EventKind::StepTimedOut { at, error }
@@ -126,7 +126,8 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
                     _ => StepStatus::Blocked,
                 };
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
-                (x.status, x.end, x.error) = (Some(s), Some(t), Some(error.clone()));
+                let end = if x.replayed { x.end } else { Some(t) };
+                (x.status, x.end, x.error) = (Some(s), end, Some(error.clone()));
             }
             EventKind::AttemptFailed { at, error, .. } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
@@ -136,6 +137,8 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
                 x.attempts = x.attempts.max(at.attempt);
                 x.first_start.get_or_insert(t);
+                // Resume replays a completion this run already recorded.
+                x.replayed = x.end.is_some();
             }
             EventKind::StepInterrupted { at } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
@@ -190,7 +193,7 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
         status,
         started_at: rfc3339(started_ms),
         duration_ms: finished
-            .or(events.last().map(|e| e.at_ms))
+            .or(clock.now())
             .unwrap_or(started_ms)
             .saturating_sub(started_ms),
         steps,
