@@ -12,7 +12,8 @@
 //! Tauri Channel (`runs`).
 //!
 //! Launch: `braid-desktop [FILE]` opens FILE; without one, the last file
-//! worked on, else the example gallery.
+//! worked on, else the example gallery. `--help` and `--version` print and
+//! exit without opening a window.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -82,6 +83,10 @@ fn webkit_workarounds() {
 }
 
 fn main() {
+    if let Some(answer) = session::flag_answer(std::env::args_os()) {
+        println!("{answer}");
+        return;
+    }
     #[cfg(target_os = "linux")]
     webkit_workarounds();
     tracing_subscriber::fmt()

@@ -190,6 +190,30 @@ pub fn find_examples_dir() -> Option<PathBuf> {
     candidates.into_iter().find(|d| d.is_dir())
 }
 
+/// What `--help` (`-h`) or `--version` (`-V`) answer, printed instead of
+/// opening a window; `None` for a normal launch.
+pub fn flag_answer(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<String> {
+    let version = format!("braid-desktop {}", env!("CARGO_PKG_VERSION"));
+    for arg in args.into_iter().skip(1) {
+        match arg.to_str() {
+            Some("--help" | "-h") => {
+                return Some(format!(
+                    "{version}: Braid's visual workflow editor\n\n\
+                     Usage: braid-desktop [FILE]\n\n\
+                     Opens FILE (a braid/1 workflow); without one, the last file worked on,\n\
+                     else the example gallery.\n\n\
+                     Options:\n  -h, --help     Print this help\n  -V, --version  Print the version\n\n\
+                     Environment: BRAID_DB (the run store), BRAID_CONFIG_DIR, BRAID_EXAMPLES_DIR,\n\
+                     BRAID_LOG (log filter). The headless CLI is `braid`."
+                ));
+            }
+            Some("--version" | "-V") => return Some(version),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The first command-line argument that is not a flag, as an absolute path.
 pub fn launch_file_from_args(
     args: impl IntoIterator<Item = std::ffi::OsString>,
@@ -248,5 +272,19 @@ mod tests {
         let file = launch_file_from_args(args).unwrap();
         assert!(file.is_absolute() && file.ends_with("w.json"));
         assert!(launch_file_from_args([std::ffi::OsString::from("braid-desktop")]).is_none());
+    }
+
+    #[test]
+    fn help_and_version_are_answered_without_a_window() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let help = flag_answer(args(&["braid-desktop", "--help"])).unwrap();
+        assert!(help.contains("Usage: braid-desktop [FILE]"));
+        assert_eq!(flag_answer(args(&["braid-desktop", "-h"])), Some(help));
+        let version = flag_answer(args(&["braid-desktop", "--version"])).unwrap();
+        assert_eq!(
+            version,
+            format!("braid-desktop {}", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(flag_answer(args(&["braid-desktop", "w.json"])), None);
     }
 }

@@ -3,7 +3,8 @@
 //! (commands, exit codes, JSON shapes); extensions are in `docs/cli.md`.
 //!
 //! Exit status: 0 success, 1 invalid workflow (or a run that did not
-//! succeed), 2 bad usage, unreadable file or store error. stdout carries only
+//! succeed), 2 bad usage, unreadable file or store error, 128 + n when
+//! signal n stopped a run (130 after Ctrl-C). stdout carries only
 //! results; errors, diagnostics and progress go to stderr.
 
 mod commands;
@@ -74,8 +75,10 @@ enum Command {
     Runs {
         #[arg(long, value_name = "ID")]
         workflow: Option<String>,
-        /// Only runs with this status (running, succeeded, failed, interrupted, …).
-        #[arg(long)]
+        /// Only runs with this status.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+            braid_engine::events::RunStatus::ALL.map(|s| s.as_str())
+        ))]
         status: Option<String>,
         #[arg(long, default_value_t = 20, value_name = "N")]
         limit: usize,

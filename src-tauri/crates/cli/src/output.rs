@@ -10,6 +10,26 @@ const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 const DIM: Style = AnsiColor::Blue.on_default().bold();
 
+/// A results table in the CLI's style. Colour only when stdout is a
+/// terminal and `NO_COLOR` is unset (https://no-color.org), as for
+/// diagnostics.
+pub fn table() -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
+    if colour_on(&std::io::stdout()) {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table
+}
+
+/// Whether to colour what goes to `stream`: a terminal, and `NO_COLOR`
+/// unset or empty.
+pub fn colour_on(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// `error: …` on one line, as the CLI contract asks for every error.
 pub fn error_line(message: &str) {
     anstream::eprintln!("{ERROR}error{ERROR:#}: {message}");

@@ -63,18 +63,33 @@ fn attempt_note(at: &AttemptRef) -> String {
 
 async fn draw_bars(valid: Arc<ValidWorkflow>, mut events: UnboundedReceiver<EventBatch>) {
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(15));
+    // NO_COLOR (https://no-color.org): the same bars and lines, uncoloured.
+    let colour = crate::output::colour_on(&std::io::stderr());
+    let shown = |line: String| {
+        if colour {
+            line
+        } else {
+            anstream::adapter::strip_str(&line).to_string()
+        }
+    };
     let total = valid.workflow().steps.len() as u64;
     let overall = multi.add(ProgressBar::new(total));
     overall.set_style(
-        ProgressStyle::with_template(
-            "{spinner:.cyan} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} steps {msg}",
-        )
+        ProgressStyle::with_template(if colour {
+            "{spinner:.cyan} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} steps {msg}"
+        } else {
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps {msg}"
+        })
         .expect("valid template")
         .progress_chars("█▉▊▋▌▍▎▏ "),
     );
     overall.enable_steady_tick(Duration::from_millis(120));
-    let line_style = ProgressStyle::with_template("  {spinner:.yellow} {msg} {elapsed:>4}")
-        .expect("valid template");
+    let line_style = ProgressStyle::with_template(if colour {
+        "  {spinner:.yellow} {msg} {elapsed:>4}"
+    } else {
+        "  {spinner} {msg} {elapsed:>4}"
+    })
+    .expect("valid template");
     let mut running: HashMap<(String, Option<u32>), ProgressBar> = HashMap::new();
     let mut finished_steps: HashSet<String> = HashSet::new();
     let mut finish_step = |overall: &ProgressBar, step: &str| {
@@ -102,14 +117,11 @@ async fn draw_bars(valid: Arc<ValidWorkflow>, mut events: UnboundedReceiver<Even
                     if let Some(bar) = running.remove(&(at.step.clone(), at.element)) {
                         bar.finish_and_clear();
                     }
-                    let _ = multi.println(
-                        anstream::adapter::strip_str(&format!(
-                            "  {WARN}↻{WARN:#} {} failed; attempt {next_attempt} in {}ms",
-                            label(at),
-                            delay_ms
-                        ))
-                        .to_string(),
-                    );
+                    let _ = multi.println(shown(format!(
+                        "  {WARN}↻{WARN:#} {} failed; attempt {next_attempt} in {}",
+                        label(at),
+                        crate::output::duration(*delay_ms)
+                    )));
                 }
                 EventKind::StepSucceeded { at, .. }
                 | EventKind::StepFailed { at, .. }
@@ -118,14 +130,13 @@ async fn draw_bars(valid: Arc<ValidWorkflow>, mut events: UnboundedReceiver<Even
                     if let Some(bar) = running.remove(&(at.step.clone(), at.element)) {
                         bar.finish_and_clear();
                     }
-                    let line = outcome_line(&event.kind);
-                    let _ = multi.println(line);
+                    let _ = multi.println(shown(outcome_line(&event.kind)));
                     if at.element.is_none() {
                         finish_step(&overall, &at.step);
                     }
                 }
                 EventKind::StepSkipped { step, .. } => {
-                    let _ = multi.println(format!("  {SKIP}○ {step} skipped{SKIP:#}"));
+                    let _ = multi.println(shown(format!("  {SKIP}○ {step} skipped{SKIP:#}")));
                     finish_step(&overall, step);
                 }
                 EventKind::StepCancelled { step, element, .. } => {

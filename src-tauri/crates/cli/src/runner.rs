@@ -1,6 +1,9 @@
 //! Carrying out a prepared run from the terminal: braid-runtime does the
 //! work (store attached, durable completions, cross-process cancel); this
-//! adds the progress display and Ctrl-C.
+//! adds the progress display and the signals that stop a run: Ctrl-C
+//! (SIGINT), SIGTERM (what `timeout`, CI cancellation and systemd send) and
+//! SIGHUP (the terminal closed) all cancel it — every process group killed,
+//! the run recorded `cancelled` — and the exit status says which (128 + n).
 
 use std::sync::Arc;
 
@@ -12,7 +15,63 @@ use tokio_util::sync::CancellationToken;
 use crate::output;
 use crate::progress::Progress;
 
-pub fn execute(store: Arc<Store>, execution: Execution) -> Result<RunSummary, String> {
+/// A run carried out, and the signal that stopped it, if one did.
+pub struct Ran {
+    pub summary: RunSummary,
+    pub stopped_by: Option<StopSignal>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    Interrupt,
+    Terminate,
+    HangUp,
+}
+
+impl StopSignal {
+    /// The shell's convention: 128 + the signal's number (130 after Ctrl-C).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            StopSignal::Interrupt => 130,
+            StopSignal::Terminate => 143,
+            StopSignal::HangUp => 129,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "Ctrl-C",
+            StopSignal::Terminate => "SIGTERM",
+            StopSignal::HangUp => "SIGHUP",
+        }
+    }
+}
+
+/// Resolves with the first stop signal to arrive.
+async fn stop_signal() -> StopSignal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return StopSignal::Interrupt;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => StopSignal::Interrupt,
+            _ = term.recv() => StopSignal::Terminate,
+            _ = hup.recv() => StopSignal::HangUp,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        StopSignal::Interrupt
+    }
+}
+
+pub fn execute(store: Arc<Store>, execution: Execution) -> Result<Ran, String> {
     if let Some(reviewed) = &execution.reviewed {
         for file in &reviewed.approved {
             output::note(&format!(
@@ -28,12 +87,14 @@ pub fn execute(store: Arc<Store>, execution: Execution) -> Result<RunSummary, St
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
         let cancel = CancellationToken::new();
-        let ctrl_c = {
-            let cancel = cancel.clone();
+        let stopped_by = Arc::new(std::sync::OnceLock::new());
+        let watcher = {
+            let (cancel, stopped_by) = (cancel.clone(), stopped_by.clone());
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    cancel.cancel();
-                }
+                let signal = stop_signal().await;
+                let _ = stopped_by.set(signal);
+                output::note(&format!("{}: cancelling the run…", signal.name()));
+                cancel.cancel();
             })
         };
         let valid = execution.valid.clone();
@@ -43,7 +104,10 @@ pub fn execute(store: Arc<Store>, execution: Execution) -> Result<RunSummary, St
             observers: vec![progress],
         };
         let summary = braid_runtime::execute(store, execution, hooks).await;
-        ctrl_c.abort();
-        summary
+        watcher.abort();
+        summary.map(|summary| Ran {
+            summary,
+            stopped_by: stopped_by.get().copied(),
+        })
     })
 }

@@ -3,14 +3,12 @@
 use braid_engine::events::StepStatus;
 use braid_engine::run::summary::RunSummary;
 use braid_model::model::Workflow;
-use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{Cell, CellAlignment, Color, Table};
+use comfy_table::{Cell, CellAlignment, Color};
 
 use crate::output;
 
 pub fn render(workflow: &Workflow, summary: &RunSummary) -> String {
-    let mut table = Table::new();
-    table.load_style(UTF8_BORDERS_ONLY);
+    let mut table = output::table();
     table.set_header(["step", "status", "attempts", "duration", "verdict", "note"]);
     for (id, step) in &summary.steps {
         let colour = match step.status {

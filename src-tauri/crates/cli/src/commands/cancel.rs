@@ -46,6 +46,12 @@ pub fn run(run_id: &str, json: bool, db: Option<&Path>) -> u8 {
             return exit::USAGE;
         }
     };
-    let summary = store.summary(run_id).map_err(|e| format!("store: {e}"));
-    report_run(&workflow, summary, json, None)
+    let ran = store
+        .summary(run_id)
+        .map(|summary| crate::runner::Ran {
+            summary,
+            stopped_by: None,
+        })
+        .map_err(|e| format!("store: {e}"));
+    report_run(&workflow, ran, json, None)
 }

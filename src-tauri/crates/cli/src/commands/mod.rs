@@ -15,11 +15,11 @@ pub mod validate;
 use std::path::Path;
 
 use braid_engine::events::RunStatus;
-use braid_engine::run::summary::RunSummary;
 use braid_model::model::Workflow;
 use braid_model::{Validation, load};
 use serde_json::Value;
 
+use crate::runner::{Ran, StopSignal};
 use crate::{exit, output, summary_table};
 
 /// A workflow file read and validated, or the reason it could not be read.
@@ -41,12 +41,15 @@ pub use braid_runtime::read::read_file;
 /// returns the exit status: 0 only when it succeeded.
 pub fn report_run(
     workflow: &Workflow,
-    result: Result<RunSummary, String>,
+    result: Result<Ran, String>,
     json: bool,
     extra: Option<(&str, Value)>,
 ) -> u8 {
-    let summary = match result {
-        Ok(summary) => summary,
+    let Ran {
+        summary,
+        stopped_by,
+    } = match result {
+        Ok(ran) => ran,
         Err(message) => {
             output::error_line(&message);
             return exit::USAGE;
@@ -77,6 +80,7 @@ pub fn report_run(
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default()
         ));
-        exit::FAILURE
+        // Stopped by a signal: say which, as shells do (130 after Ctrl-C).
+        stopped_by.map_or(exit::FAILURE, StopSignal::exit_code)
     }
 }

@@ -5,8 +5,7 @@ use std::path::Path;
 use braid_engine::plan::{Plan, PlanOptions, plan};
 use braid_model::validate::NodeRef;
 use braid_model::{ValidWorkflow, Validation};
-use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment};
 
 use super::{Loaded, load_file};
 use crate::{exit, output};
@@ -62,8 +61,7 @@ fn print_text(valid: &ValidWorkflow, plan: &Plan) {
         plan.critical_path.nodes.join(" → "),
         output::duration(plan.critical_path.duration_ms)
     );
-    let mut table = Table::new();
-    table.load_style(UTF8_BORDERS_ONLY);
+    let mut table = output::table();
     table.set_header([
         "level",
         "node",

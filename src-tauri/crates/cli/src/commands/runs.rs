@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{CellAlignment, Table};
+use comfy_table::CellAlignment;
 use serde_json::json;
 
 use crate::{exit, output, store_access};
@@ -61,8 +60,7 @@ pub fn run(args: RunsArgs) -> u8 {
         println!("no runs yet");
         return exit::SUCCESS;
     }
-    let mut table = Table::new();
-    table.load_style(UTF8_BORDERS_ONLY);
+    let mut table = output::table();
     table.set_header(["run", "workflow", "status", "started", "duration"]);
     for run in &runs {
         table.add_row(vec![

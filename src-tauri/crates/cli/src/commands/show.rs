@@ -5,8 +5,6 @@
 use std::path::Path;
 
 use braid_store::Store;
-use comfy_table::Table;
-use comfy_table::presets::UTF8_BORDERS_ONLY;
 use serde_json::Value;
 
 use crate::{exit, output, store_access, summary_table};
@@ -70,8 +68,7 @@ fn show(store: &Store, run_id: &str, json: bool) -> Result<(), String> {
         println!("error: {error}");
     }
 
-    let mut table = Table::new();
-    table.load_style(UTF8_BORDERS_ONLY);
+    let mut table = output::table();
     table.set_header(["attempt", "status", "queued", "ran", "exit", "error"]);
     for a in &attempts {
         let name = match a.element {
@@ -99,8 +96,7 @@ fn show(store: &Store, run_id: &str, json: bool) -> Result<(), String> {
     println!("\nattempts\n{table}");
 
     let started = record.run.started_at_ms;
-    let mut audit = Table::new();
-    audit.load_style(UTF8_BORDERS_ONLY);
+    let mut audit = output::table();
     audit.set_header(["at", "writer", "key", "old → new"]);
     for w in &writes {
         let old = w.old.as_ref().map_or("∅".to_string(), short);

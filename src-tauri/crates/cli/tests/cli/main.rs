@@ -6,6 +6,8 @@ mod history;
 mod plan;
 mod run;
 mod services;
+mod signals;
+mod terminal;
 mod validate;
 
 use std::path::PathBuf;

@@ -137,7 +137,9 @@ fn ctrl_c_cancels_the_run_and_kills_its_processes() {
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Revision 2 of the CLI contract: 130 after Ctrl-C, as shells report it
+    // (it was 1 before; SIGTERM and SIGHUP are in signals.rs).
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let run: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(run["status"], "cancelled");
     assert_eq!(run["steps"]["sleeper"]["status"], "cancelled");
