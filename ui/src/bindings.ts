@@ -607,8 +607,9 @@ export type EventKind = EventKind_Serialize | EventKind_Deserialize;
 export type EventKind_Deserialize = ({ type: "run_started"; run_id: string; workflow_id: string; inputs: { [key in string]: Value }; time_scale: number | null; 
 /**
  *  Capacity of `limits.concurrency` this run had (the workflow's, or
- *  the machine's CPU count): analytics needs it to judge efficiency
- *  on another machine. 0 in runs recorded before it was kept.
+ *  the default: 64; the CPU count before format revision 2):
+ *  analytics needs it to judge efficiency on another machine. 0 in
+ *  runs recorded before it was kept.
  */
 concurrency?: number }) & { approved?: never; attempt?: never; element?: never; elements?: never; error?: never; group?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; score?: never; status?: never; step?: never; writer?: never } | 
 /**  An interrupted or failed run continues (same run id; `braid resume`). */
@@ -720,8 +721,9 @@ writer: string; key: string; old?: Value | null; new: Value }) & { approved?: ne
 export type EventKind_Serialize = ({ type: "run_started"; run_id: string; workflow_id: string; inputs: { [key in string]: Value }; time_scale: number | null; 
 /**
  *  Capacity of `limits.concurrency` this run had (the workflow's, or
- *  the machine's CPU count): analytics needs it to judge efficiency
- *  on another machine. 0 in runs recorded before it was kept.
+ *  the default: 64; the CPU count before format revision 2):
+ *  analytics needs it to judge efficiency on another machine. 0 in
+ *  runs recorded before it was kept.
  */
 concurrency: number }) & { approved?: never; attempt?: never; element?: never; elements?: never; error?: never; group?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; score?: never; status?: never; step?: never; writer?: never } | 
 /**  An interrupted or failed run continues (same run id; `braid resume`). */

@@ -59,8 +59,9 @@ use facts::Facts;
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
     /// The `concurrency` capacity the run had when its workflow sets no
-    /// `limits.concurrency` (the engine's default is the CPU count, which
-    /// is what `None` assumes). Used for parallel efficiency and what-ifs.
+    /// `limits.concurrency` (`None`: what the run recorded; for runs recorded
+    /// before it was kept, the CPU count, the default then). Used for
+    /// parallel efficiency and what-ifs.
     pub default_concurrency: Option<usize>,
     /// Whether to price recommendations (each is a validate + plan).
     pub recommendations: bool,
@@ -88,7 +89,8 @@ pub fn analyze_run_with(
     options: &AnalyzeOptions,
 ) -> RunReport {
     // The concurrency the run really had (recorded since RunStarted carries
-    // it), else the caller's guess, else this machine's CPU count.
+    // it), else the caller's guess, else this machine's CPU count (the
+    // default when runs did not yet record it).
     let recorded = events.iter().find_map(|e| match e.kind {
         crate::events::EventKind::RunStarted { concurrency, .. } if concurrency > 0 => {
             Some(concurrency as usize)
@@ -98,7 +100,7 @@ pub fn analyze_run_with(
     let default_concurrency = options
         .default_concurrency
         .or(recorded)
-        .unwrap_or_else(crate::plan::default_concurrency);
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let facts = Facts::new(valid, events, default_concurrency);
     let wf = valid.workflow();
     let wall = facts.wall();

@@ -575,7 +575,7 @@ fn limits(facts: &Facts, bottlenecks: &[Bottleneck], out: &mut Vec<Candidate>) {
                     .find(|(n, _)| n == limit)
                     .map_or(0, |(_, c)| *c);
                 let note = if limit == "concurrency" && !facts.concurrency_explicit {
-                    " (the default: the machine's CPU count)"
+                    " (the default)"
                 } else {
                     ""
                 };

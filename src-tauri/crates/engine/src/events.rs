@@ -173,8 +173,9 @@ pub enum EventKind {
         inputs: JsonMap,
         time_scale: f64,
         /// Capacity of `limits.concurrency` this run had (the workflow's, or
-        /// the machine's CPU count): analytics needs it to judge efficiency
-        /// on another machine. 0 in runs recorded before it was kept.
+        /// the default: 64; the CPU count before format revision 2):
+        /// analytics needs it to judge efficiency on another machine. 0 in
+        /// runs recorded before it was kept.
         #[serde(default)]
         concurrency: u32,
     },

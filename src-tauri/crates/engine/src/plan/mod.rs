@@ -61,7 +61,7 @@ impl<F: Fn(&str) -> Option<u64>> History for F {
 
 pub struct PlanOptions<'h> {
     /// Capacity of the `concurrency` limit when the workflow sets none
-    /// (the engine uses the number of CPUs).
+    /// (the engine's default, 64).
     pub default_concurrency: usize,
     pub history: &'h dyn History,
 }

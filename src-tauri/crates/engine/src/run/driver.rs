@@ -39,7 +39,7 @@ pub struct RunRequest {
     /// Inputs as given (checked and completed with defaults here).
     pub inputs: JsonMap,
     pub time_scale: f64,
-    /// `limits.concurrency` when the workflow sets none; default: CPU count.
+    /// `limits.concurrency` when the workflow sets none; default: 64.
     pub default_concurrency: Option<usize>,
     /// When set, completions are made durable before downstream work starts.
     pub durability: Option<Arc<dyn Durability>>,
@@ -53,7 +53,7 @@ pub struct RunRequest {
 }
 
 impl RunRequest {
-    /// A fresh run with the defaults: CPU-count concurrency, no store, no reuse.
+    /// A fresh run with the defaults: concurrency 64, no store, no reuse.
     pub fn new(
         valid: Arc<ValidWorkflow>,
         run_id: String,

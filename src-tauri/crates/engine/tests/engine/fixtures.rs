@@ -430,3 +430,22 @@ fn a_plan_carries_slack_by_the_analytics_rule() {
     let slack: Vec<(&str, u64)> = plan.slack.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(slack, [("a", 0), ("b", 5), ("c", 0), ("d", 39)]);
 }
+
+/// Format revision 2: `concurrency` defaults to 64 (it was the CPU count,
+/// which queued a three-reviewer gate on a 2-core machine).
+#[test]
+fn without_limits_64_steps_run_at_once() {
+    let steps: Vec<String> = (0..70)
+        .map(|i| format!(r#"{{"id":"s{i}","agent":{{"kind":"sim","duration_ms":10}}}}"#))
+        .collect();
+    let text = format!(
+        r#"{{"format":"braid/1","id":"wide","steps":[{}]}}"#,
+        steps.join(",")
+    );
+    let valid = match braid_model::load(text.as_bytes()) {
+        braid_model::Validation::Valid(v) => *v,
+        braid_model::Validation::Invalid(d) => panic!("{d:#?}"),
+    };
+    let plan = braid_engine::plan::plan(&valid, &braid_engine::plan::PlanOptions::default());
+    assert_eq!(plan.predicted_ms, 20, "64 at once, then the other 6");
+}

@@ -41,10 +41,15 @@ pub struct MachineOptions {
     pub seed: u64,
 }
 
-/// The default for `limits.concurrency` when a workflow sets none: the
-/// number of CPUs.
+/// `limits.concurrency` when a workflow sets none (format revision 2).
+/// It was the number of CPUs, which queued service-bound agents — reviews,
+/// model calls — needlessly: a three-reviewer gate did not run in parallel
+/// on a 2-core machine. Local CPU-bound work sets its own limit.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// The default for `limits.concurrency` when a workflow sets none.
 pub fn default_concurrency() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    DEFAULT_CONCURRENCY
 }
 
 impl Default for MachineOptions {
