@@ -50,5 +50,5 @@ cargo build -p braid-desktop -p braid-cli --locked
 (
   cd tests/e2e
   npm ci --no-audit --no-fund --loglevel=error
-  BRAID_E2E_ARTIFACTS="${BRAID_E2E_ARTIFACTS:-/tmp}" xvfb-run -a -s "-screen 0 1280x800x24" npm test
+  BRAID_E2E_ARTIFACTS="${BRAID_E2E_ARTIFACTS:-/tmp}" xvfb-run -a -s "-screen 0 1440x900x24" npm test
 )

@@ -1,9 +1,11 @@
 // Small stroke icons (24×24 viewBox), drawn inline so the CSP needs no image hosts.
+// Each is 1em square unless its context's CSS sizes it: an icon dropped where
+// no rule sizes it stays text-sized instead of filling its box.
 import type { ReactNode } from "react";
 
 function Svg({ children }: { children: ReactNode }) {
   return (
-    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+    <svg viewBox="0 0 24 24" width="1em" height="1em" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
       {children}
     </svg>
   );

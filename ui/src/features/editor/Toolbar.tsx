@@ -22,6 +22,14 @@ function RecentMenu() {
   const [open, setOpen] = useState(false);
   const [recent, setRecent] = useState<string[]>([]);
   const ref = useRef<HTMLDivElement>(null);
+  // The top bar clips what overflows it (it gives way on narrow windows), so
+  // the menu is placed in the viewport, under its button, not inside the bar.
+  const [at, setAt] = useState<{ top: number; left: number } | null>(null);
+  const toggle = (button: HTMLElement) => {
+    const r = button.getBoundingClientRect();
+    setAt({ top: r.bottom + 4, left: Math.max(4, Math.min(r.left, window.innerWidth - 290)) });
+    setOpen(!open);
+  };
   useEffect(() => {
     if (!open) return;
     void ipc.recentFiles().then(setRecent, () => setRecent([]));
@@ -31,11 +39,11 @@ function RecentMenu() {
   }, [open]);
   return (
     <div className="menu" ref={ref}>
-      <button className="btn" onClick={() => setOpen(!open)} data-testid="recent-button" title="Recent files">
+      <button className="btn" onClick={(e) => toggle(e.currentTarget)} data-testid="recent-button" title="Recent files">
         Recent ▾
       </button>
       {open && (
-        <div className="menu-pop" data-testid="recent-menu">
+        <div className="menu-pop fixed" style={at ?? undefined} data-testid="recent-menu">
           {recent.length === 0 && <div className="hint">No recent files yet</div>}
           {recent.map((p) => (
             <button

@@ -1,0 +1,68 @@
+// What a new user hit in the editor's first hour (the "first hour" issue),
+// each checked at the two window sizes people use most. The WebDriver
+// clicks are real pointer events on the real app.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { WORKFLOWS, startDriver, withApp } from "../lib/app.mjs";
+
+const BLOG = join(WORKFLOWS, "blog-publishing.json");
+const SIZES = [
+  [1280, 800],
+  [1440, 900],
+];
+let driver;
+
+before(async () => {
+  driver = await startDriver();
+});
+after(async () => {
+  await driver?.stop();
+});
+
+/** Opens BLOG in a window of `width` × `height` and runs `fn`. */
+async function atSize([width, height], fn) {
+  await withApp([BLOG], async (app) => {
+    await app.driver.manage().window().setRect({ x: 0, y: 0, width, height });
+    await app.waitFor(".react-flow__edge");
+    await app.waitUntil(async () => (await app.exec("return window.innerWidth")) >= width - 40, 5000, `a ${width}px window`);
+    await fn(app);
+  });
+}
+
+describe("the editor's first hour", () => {
+  for (const size of SIZES) {
+    test(`the Recent menu is seen whole, not clipped by the top bar (${size.join("×")})`, async () => {
+      await atSize(size, async (app) => {
+        await app.click("recent-button");
+        const menu = await app.waitTestId("recent-menu");
+        const seen = await app.exec(
+          `const menu = arguments[0];
+           const r = menu.getBoundingClientRect();
+           const item = menu.querySelector('button, .hint').getBoundingClientRect();
+           const hit = document.elementFromPoint(item.left + item.width / 2, item.top + item.height / 2);
+           return { height: r.height, inside: !!hit && menu.contains(hit), bottom: r.bottom, viewport: window.innerHeight };`,
+          menu,
+        );
+        assert.ok(seen.height > 30, `the menu is ${seen.height}px tall`);
+        assert.ok(seen.inside, "the point at the menu's first entry is the menu, not what is under it");
+        assert.ok(seen.bottom <= seen.viewport, "the menu fits in the window");
+      });
+    });
+
+    test(`the step inspector's data section has text-sized icons (${size.join("×")})`, async () => {
+      await atSize(size, async (app) => {
+        await app.clickNode("brand-voice");
+        await app.waitFor('[data-testid="inspector"][data-selected="brand-voice"]');
+        const sizes = await app.exec(
+          `return [...document.querySelectorAll('[data-testid="inspector"] svg')].map((s) => {
+             const r = s.getBoundingClientRect();
+             return [Math.round(r.width), Math.round(r.height)];
+           });`,
+        );
+        assert.ok(sizes.length > 0, "the inspector shows icons");
+        for (const [w, h] of sizes) assert.ok(w <= 32 && h <= 32, `an inspector icon is ${w}×${h}px`);
+      });
+    });
+  }
+});
