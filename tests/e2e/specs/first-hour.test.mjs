@@ -4,6 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Key } from "selenium-webdriver";
 import { WORKFLOWS, startDriver, withApp } from "../lib/app.mjs";
 
 const BLOG = join(WORKFLOWS, "blog-publishing.json");
@@ -62,6 +63,19 @@ describe("the editor's first hour", () => {
         );
         assert.ok(sizes.length > 0, "the inspector shows icons");
         for (const [w, h] of sizes) assert.ok(w <= 32 && h <= 32, `an inspector icon is ${w}×${h}px`);
+      });
+    });
+
+    test(`Escape closes the shortcuts sheet and the gallery (${size.join("×")})`, async () => {
+      await atSize(size, async (app) => {
+        await app.key("?");
+        await app.waitTestId("shortcut-help");
+        await app.key(Key.ESCAPE);
+        await app.waitGone('[data-testid="shortcut-help"]', 3000);
+        await app.key("e");
+        await app.waitTestId("gallery");
+        await app.key(Key.ESCAPE);
+        await app.waitGone('[data-testid="gallery"]', 3000);
       });
     });
   }

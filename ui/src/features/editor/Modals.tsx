@@ -6,6 +6,17 @@ import { newWorkflow, openPath } from "./files";
 import type { Shortcut } from "./shortcuts";
 
 function Modal({ title, sub, onClose, children, testid }: { title: string; sub?: string; onClose: () => void; children: React.ReactNode; testid: string }) {
+  // Escape closes the sheet, before the editor's own Escape (clear selection) sees it.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      e.stopPropagation();
+      onClose();
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => window.removeEventListener("keydown", onKey, true);
+  }, [onClose]);
   return (
     <div className="modal-back" onClick={onClose}>
       <div className="modal" data-testid={testid} onClick={(e) => e.stopPropagation()}>

@@ -133,7 +133,6 @@ export function RunDock() {
   const view = useRun((s) => s.view);
   const mode = useRun((s) => s.mode);
   const message = useRun((s) => s.message);
-  const perf = useRun((s) => s.perf);
   const reused = view?.reused.length ?? 0;
 
   // For the WebDriver tests: the run store next to the editor's (see Canvas).
@@ -171,11 +170,8 @@ export function RunDock() {
           ))}
         </nav>
         <span className="spacer" />
-        {perf && mode === "live" && status !== "running" && (
-          <span className="run-hint" style={{ padding: 0, fontSize: 11 }} title="frame times while the events streamed">
-            {perf.events} events · p95 frame {perf.p95FrameMs} ms
-          </span>
-        )}
+        {/* Frame times (run store `perf`) are a developer's figure: measured for the
+            perf script and the e2e suite, not shown to users. */}
         {view && status !== "running" && (
           <button className="btn" style={{ height: 26 }} onClick={closeRun} title="back to editing: clear the run from the canvas" data-testid="run-close">
             Clear
