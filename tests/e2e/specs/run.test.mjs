@@ -291,6 +291,31 @@ describe("running from the app", () => {
     });
   });
 
+  test("replaying a run mid-scrub shows the recorded moment, not the wall clock", async () => {
+    const planted = join(WORKFLOWS, "planted-bottleneck.json");
+    execFileSync(CLI, ["--db", driver.db, "run", planted, "--time-scale", "0.02"], { stdio: "ignore" });
+    const run = JSON.parse(execFileSync(CLI, ["--db", driver.db, "runs", "--json", "--limit", "1"], { encoding: "utf8" })).runs[0];
+    await withApp([planted], async (app) => {
+      await app.waitFor(".react-flow__edge");
+      await app.click("run-tab-history");
+      await app.click(`history-open-${run.run_id}`);
+      await app.waitUntil(() => app.exec(`const v = window.__braid.run.getState().view; return v && v.runId === '${run.run_id}'`), 10000, "the run open");
+      // Halfway through the record: the run, and some step, are running then.
+      const total = await app.exec("return window.__braid.run.getState().events.length");
+      await setValue(app, "run-scrubber", String(Math.floor(total / 2)));
+      await app.waitUntil(async () => (await app.exec("return window.__braid.run.getState().view.status")) === "running", 5000, "mid-run");
+      const read = () => app.exec("return document.querySelector('[data-testid=\"run-elapsed\"]').textContent");
+      const first = await read();
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await read(), first, "the replay's clock stands still");
+      // And it reads a moment inside the run, not the time since it was recorded.
+      const m = /^([\d.]+) (ms|s)$/.exec(first.trim());
+      assert.ok(m, `elapsed reads "${first}"`);
+      const shownMs = Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+      assert.ok(shownMs <= run.duration_ms + 10, `mid-scrub shows ${first} of a ${run.duration_ms} ms run`);
+    });
+  });
+
   test("a run going on in a terminal is watched live from history and cancelled from the app", async () => {
     const dir = fixtureCopy("long-shell.json", "long-step.sh");
     const file = join(dir, "long-shell.json");

@@ -8,7 +8,7 @@ import { STATUS_LABEL, StatusIcon } from "./badges";
 import { ContextTab } from "./ContextTab";
 import { EventsTab } from "./EventsTab";
 import { HistoryTab } from "./HistoryTab";
-import { fmtDuration, useNow } from "./hooks";
+import { fmtDuration, useRunNow } from "./hooks";
 import { OutputTab } from "./OutputTab";
 import { shapeOf } from "./reducer";
 import { ResultTab } from "./ResultTab";
@@ -27,7 +27,7 @@ function Elapsed() {
   const startedAt = useRun((s) => s.view?.startedAt ?? null);
   const endedAt = useRun((s) => s.view?.endedAt ?? null);
   const running = useRun((s) => s.view?.status === "running");
-  const now = useNow(running && endedAt == null);
+  const now = useRunNow(running && endedAt == null);
   if (startedAt == null) return null;
   return <span data-testid="run-elapsed">{fmtDuration((endedAt ?? (running ? now : startedAt)) - startedAt)}</span>;
 }

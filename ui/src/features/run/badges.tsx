@@ -3,7 +3,7 @@
 // counts per state. Colours come from run.css (`--run-<status>`).
 import { memo } from "react";
 import { useEditor } from "../editor/store";
-import { fmtDuration, useNodeRun, useNow } from "./hooks";
+import { fmtDuration, useNodeRun, useRunNow } from "./hooks";
 import type { Counts, ElementStatus, NodeRun } from "./reducer";
 import { setTab, useRun } from "./store";
 import "./run.css";
@@ -47,7 +47,7 @@ export function StatusIcon({ status }: { status: string }) {
 /** Elapsed while running (ticking), duration once ended; "retry in" during a backoff. */
 function Timing({ run }: { run: NodeRun }) {
   const ticking = run.status === "running" || run.retryAt != null;
-  const now = useNow(ticking);
+  const now = useRunNow(ticking);
   if (run.retryAt != null && run.status === "running") {
     const left = Math.max(0, run.retryAt - now);
     return <span className="run-retry">retry #{run.attempt + 1} in {fmtDuration(left)}</span>;

@@ -40,6 +40,20 @@ function subscribe(listener: () => void) {
 
 const noSubscribe = () => () => undefined;
 
+/**
+ * The time a running step's timer measures to: the wall clock while a run
+ * streams, but in a replay the time of the last event shown — a replayed run
+ * is a record, and mid-scrub its timers stand still at that moment.
+ */
+export function useRunNow(active: boolean): number {
+  const replayAt = useRun((s) => {
+    if (s.mode !== "replay" || s.scrub == null) return null;
+    return s.events[Math.max(0, s.scrub - 1)]?.at_ms ?? null;
+  });
+  const now = useNow(active && replayAt == null);
+  return replayAt ?? now;
+}
+
 /** Epoch ms, updated four times a second while `active`. */
 export function useNow(active: boolean): number {
   return useSyncExternalStore(
