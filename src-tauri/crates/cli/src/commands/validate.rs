@@ -27,6 +27,16 @@ pub fn run(files: &[PathBuf], json: bool) -> u8 {
     let mut status = exit::SUCCESS;
     let mut reports = Vec::new();
     for file in files {
+        if let Some(workflow) = sidecar_of(file) {
+            // `braid validate workflows/*.json` also matches the editor's
+            // layout sidecars: they are not workflows, so they are passed over.
+            output::note(&format!(
+                "{}: skipped (the editor's layout of {})",
+                file.display(),
+                workflow.display()
+            ));
+            continue;
+        }
         match read_file(file) {
             Err(message) => {
                 output::error_line(&message);
@@ -90,4 +100,13 @@ pub fn run(files: &[PathBuf], json: bool) -> u8 {
         );
     }
     status
+}
+
+/// The workflow whose layout sidecar `file` is (`x.layout.json` beside
+/// `x.json`), if it is one.
+fn sidecar_of(file: &std::path::Path) -> Option<PathBuf> {
+    let name = file.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".layout.json")?;
+    let workflow = file.with_file_name(format!("{stem}.json"));
+    workflow.is_file().then_some(workflow)
 }

@@ -22,6 +22,34 @@ fn every_example_is_valid() {
     );
 }
 
+/// The README's first example, `braid validate workflows/*.json`: the glob
+/// also matches the editor's layout sidecars, which are passed over with a
+/// note rather than failing as workflows without `format`.
+#[test]
+fn validating_a_glob_passes_over_layout_sidecars() {
+    let mut files: Vec<String> = std::fs::read_dir(repo_root().join("workflows"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| format!("workflows/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    files.sort();
+    assert!(
+        files.iter().any(|f| f.ends_with(".layout.json")),
+        "{files:?}"
+    );
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let out = braid(&args);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped (the editor's layout of"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn every_invalid_fixture_exits_1_with_its_code() {
     let dir = repo_root().join("workflows/invalid");
