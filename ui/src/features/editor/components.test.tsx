@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { ReactFlowProvider } from "@xyflow/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Diagnostic } from "../../ipc";
@@ -38,6 +38,24 @@ describe("components", () => {
     expect(screen.queryByTestId("badge-publish")).toBeNull();
     act(() => useEditor.getState().setDiagnostics(useEditor.getState().doc, [missing]));
     await waitFor(() => expect(screen.getByTestId("badge-publish").dataset.severity).toBe("error"));
+  });
+
+  it("labels an edge out of a group with the approved it defaults to, and a step's plain edge not at all", async () => {
+    cleanup(); // the canvas of the test before
+    const doc = sampleDoc();
+    doc.workflow = { ...doc.workflow, edges: [{ from: "draft", to: "gates" }, { from: "gates", to: "publish" }] };
+    act(() => useEditor.getState().load(doc, "/tmp/review.json", { diagnostics: [] }));
+    render(
+      <ReactFlowProvider>
+        <div style={{ width: 1000, height: 700 }}>
+          <Canvas />
+        </div>
+      </ReactFlowProvider>,
+    );
+    const label = await screen.findByTestId("edge-label-gates-publish");
+    expect(label.textContent).toBe("approved");
+    expect(label.className).toMatch(/implied/);
+    expect(screen.queryByTestId("edge-label-draft-gates")).toBeNull();
   });
 
   it("lists problems and selects the node when one is clicked", () => {

@@ -168,6 +168,7 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: ConditionEdgeType
     const selected = new Set(selectedEdges);
     const memo = edgeMemo.current;
     const out: ConditionEdgeType[] = [];
+    const groupIds = new Set(wf.groups.map((g) => g.id));
     wf.edges.forEach((e, i) => {
       if (!ids.has(e.from) || !ids.has(e.to)) return; // dangling: shown in the problems list
       const key = keys[i];
@@ -175,7 +176,7 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: ConditionEdgeType
       const issues = pinned.edges.get(key);
       const dim = marks ? !(marks.has(e.from) && marks.has(e.to)) : false;
       out.push(
-        memo.get(key, [e, isSel, issues, dim], () => ({
+        memo.get(key, [e, isSel, issues, dim, groupIds.has(e.from)], () => ({
           id: key,
           type: "condition",
           source: e.from,
@@ -183,7 +184,8 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: ConditionEdgeType
           selected: isSel,
           className: [issues?.errors ? "has-error" : "", dim ? "flow-dim" : ""].join(" ").trim() || undefined,
           markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-          data: { from: e.from, to: e.to, when: e.when, issues, dim },
+          // An edge out of a group without `when` is taken on `approved`: say so on it.
+          data: { from: e.from, to: e.to, when: e.when, implied: e.when ? null : groupIds.has(e.from) ? "approved" : null, issues, dim },
         })),
       );
     });

@@ -164,7 +164,7 @@ fn check_group_shape(workflow: &Workflow, g: usize, branches: &[usize], out: &mu
                 Code::BadGroup,
                 path,
                 format!(
-                    "group `{}` has no branches; give steps `\"group\": \"{}\"`",
+                    "group `{}` has no branches: drop steps into it (in the file, a step joins it with `\"group\": \"{}\"`)",
                     group.id, group.id
                 ),
             )

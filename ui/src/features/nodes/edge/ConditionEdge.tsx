@@ -1,4 +1,6 @@
-// An edge, labelled with its `when` condition when it has one.
+// An edge, labelled with its `when` condition when it has one — and, out of a
+// group, with the `approved` it defaults to (the default that changes routing;
+// a step's default, `succeeded`, is the plain arrow).
 import { memo } from "react";
 import { EdgeLabelRenderer, getBezierPath, type Edge, type EdgeProps } from "@xyflow/react";
 import type { When } from "../../../ipc";
@@ -11,6 +13,8 @@ export interface ConditionEdgeData extends Record<string, unknown> {
   from: string;
   to: string;
   when: When | null | undefined;
+  /** The condition an edge without `when` takes (out of a group: `approved`). */
+  implied?: When | null;
   issues: Issues | undefined;
   dim: boolean;
 }
@@ -46,16 +50,16 @@ function ConditionEdge({ id, sourceX, sourceY, targetX, targetY, sourcePosition,
         style={color && !selected && !error ? { stroke: color } : undefined}
       />
       <path d={path} fill="none" strokeOpacity={0} strokeWidth={18} className="react-flow__edge-interaction" />
-      {(when || error) && (
+      {(when || error || data?.implied) && (
         <EdgeLabelRenderer>
           <div
-            className={`edge-label nodrag nopan${error ? " err" : ""}`}
+            className={`edge-label nodrag nopan${error ? " err" : ""}${!when && !error ? " implied" : ""}`}
             data-testid={`edge-label-${data?.from}-${data?.to}`}
-            title={data?.issues?.messages.join("\n")}
-            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`, color: color ?? "var(--error)", opacity: data?.dim ? 0.3 : 1 }}
+            title={data?.issues?.messages.join("\n") || (!when && data?.implied ? `default: taken when the group is ${LABEL[data.implied]}` : undefined)}
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`, color: color ?? (error ? "var(--error)" : "var(--muted)"), opacity: data?.dim ? 0.3 : 1 }}
             onClick={() => useEditor.getState().select([], [id])}
           >
-            {when ? LABEL[when] : "!"}
+            {when ? LABEL[when] : error ? "!" : data?.implied ? LABEL[data.implied] : ""}
           </div>
         </EdgeLabelRenderer>
       )}
