@@ -3,6 +3,8 @@
 // clicks are real pointer events on the real app.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
 import { WORKFLOWS, startDriver, withApp } from "../lib/app.mjs";
@@ -76,6 +78,31 @@ describe("the editor's first hour", () => {
         await app.waitTestId("gallery");
         await app.key(Key.ESCAPE);
         await app.waitGone('[data-testid="gallery"]', 3000);
+      });
+    });
+
+    test(`Run on an invalid workflow says so and saves nothing (${size.join("×")})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "braid-e2e-"));
+      const file = join(dir, "planted-bottleneck.json");
+      copyFileSync(join(WORKFLOWS, "planted-bottleneck.json"), file);
+      const before = readFileSync(file);
+      await withApp([file], async (app) => {
+        await app.driver.manage().window().setRect({ x: 0, y: 0, width: size[0], height: size[1] });
+        await app.waitFor(".react-flow__edge");
+        // An edge back from the last step to the first: a cycle, an error.
+        await app.exec(
+          "window.__braid.store.getState().edit((d) => ({ ...d, workflow: { ...d.workflow, edges: [...d.workflow.edges, { from: 'publish', to: 'fetch' }] } }))",
+        );
+        await app.click("run-button");
+        await app.waitTestId("run-dialog");
+        await app.click("run-start");
+        await app.waitUntil(
+          async () => /Nothing was run or saved/.test(await app.exec("return [...document.querySelectorAll('[data-testid=\"run-dialog\"] .run-msg')].map((m) => m.textContent).join(' ')")),
+          10000,
+          "the dialog saying the workflow is invalid",
+        );
+        assert.equal(await app.exec("return window.__braid.run.getState().view"), null, "nothing ran");
+        assert.deepEqual(readFileSync(file), before, "the file on disk is untouched");
       });
     });
   }

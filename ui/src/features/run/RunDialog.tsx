@@ -4,6 +4,7 @@
 import { useMemo, useState } from "react";
 import { Icon } from "../../components/icons";
 import { save } from "../editor/files";
+import { validateNow } from "../editor/validation";
 import { isDirty, useEditor } from "../editor/store";
 import { hasSim, inputFields, parseTimeScale, readForm, simOnly } from "./inputs";
 import { shapeOf } from "./reducer";
@@ -29,6 +30,15 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
     if (timeScale == null) errs.__scale = "a number above 0 (e.g. 1, 0.1, 0.01)";
     setErrors(errs);
     if (Object.keys(errs).length) return;
+    // An invalid workflow cannot run: say so here, before anything is saved
+    // (saving first would overwrite the file with the broken version).
+    if (useEditor.getState().diagnosticsFor !== useEditor.getState().doc) await validateNow();
+    const current = useEditor.getState();
+    const problems = current.diagnosticsFor === current.doc ? current.diagnostics.filter((d) => d.severity === "error").length : 0;
+    if (problems > 0) {
+      setProblem(`Nothing was run or saved: ${problems} problem${problems === 1 ? "" : "s"} to fix first.`);
+      return;
+    }
     const s = useEditor.getState();
     if (isDirty(s) || !s.path) {
       if (!(await save())) {
