@@ -7,7 +7,7 @@
 //! priced) are written down with a worked example in `docs/analytics.md`.
 //!
 //! - [`analyze_run`]: one run → [`RunReport`] (the `braid report --format
-//!   json` object of `shared/spec/cli.md`), with bottlenecks and
+//!   json` object of `docs/spec/cli.md`), with bottlenecks and
 //!   recommendations priced by re-planning the edited workflow
 //!   ([`crate::plan::plan`]) with the run's measured durations.
 //! - [`digest`]: one run → a small [`RunDigest`] the store can cache;

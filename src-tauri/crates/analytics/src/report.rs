@@ -1,5 +1,5 @@
 //! The serde types analytics produces. [`RunReport`] serialises to the
-//! `braid report --format json` object of `shared/spec/cli.md` (its keys
+//! `braid report --format json` object of `docs/spec/cli.md` (its keys
 //! first, extensions after); [`TrendReport`] is the `--workflow` report;
 //! [`RunDigest`] is the compact per-run record trends are computed from.
 

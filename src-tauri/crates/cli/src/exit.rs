@@ -1,4 +1,4 @@
-//! Exit statuses, per `shared/spec/cli.md`.
+//! Exit statuses, per `docs/spec/cli.md`.
 
 pub const SUCCESS: u8 = 0;
 /// The workflow is invalid, or a run ended in any status but `succeeded`.

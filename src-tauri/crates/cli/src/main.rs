@@ -1,5 +1,5 @@
 //! `braid` — the headless command line of Braid. Runs the same engine as the
-//! desktop app, for CI jobs and scripts. Contract: `shared/spec/cli.md`
+//! desktop app, for CI jobs and scripts. Contract: `docs/spec/cli.md`
 //! (commands, exit codes, JSON shapes); extensions are in `docs/cli.md`.
 //!
 //! Exit status: 0 success, 1 invalid workflow (or a run that did not

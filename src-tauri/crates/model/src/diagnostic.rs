@@ -13,7 +13,7 @@ pub enum Severity {
 }
 
 /// Stable diagnostic codes. The first block is the contract of
-/// `shared/spec/cli.md`; the second holds Braid's documented extensions.
+/// `docs/spec/cli.md`; the second holds Braid's documented extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]

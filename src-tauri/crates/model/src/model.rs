@@ -1,5 +1,5 @@
 //! Serde types of the workflow file format (`braid/1`, see
-//! `shared/spec/workflow-format.md`). Data only: no behaviour beyond
+//! `docs/spec/workflow-format.md`). Data only: no behaviour beyond
 //! accessors that apply the format's documented defaults.
 //!
 //! Every struct denies unknown fields so typos never pass silently. Fields

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::error::{Result, StoreError};
 
 /// One run, as `braid runs --json` lists it. The first five keys are the
-/// stable shape of `shared/spec/cli.md`; the rest are extensions.
+/// stable shape of `docs/spec/cli.md`; the rest are extensions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunInfo {

@@ -1,5 +1,5 @@
 //! End-to-end tests of the `braid` binary: real process, real files, exit
-//! codes and stdout/stderr exactly as `shared/spec/cli.md` describes.
+//! codes and stdout/stderr exactly as `docs/spec/cli.md` describes.
 
 mod crash;
 mod history;

@@ -1,5 +1,5 @@
 //! A run's summary, folded from its events: the object `braid run --json`
-//! and `braid show --json` print (shape in `shared/spec/cli.md`). Pure, so
+//! and `braid show --json` print (shape in `docs/spec/cli.md`). Pure, so
 //! the CLI, the store and the app all compute it the same way.
 
 use indexmap::IndexMap;
