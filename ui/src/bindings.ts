@@ -350,7 +350,7 @@ export type Bottleneck_Serialize = {
 
 /**
  *  Stable diagnostic codes. The first block is the contract of
- *  `shared/spec/cli.md`; the second holds Braid's documented extensions.
+ *  `docs/spec/cli.md`; the second holds Braid's documented extensions.
  */
 export type Code = "parse" | "unknown_field" | "format_version" | "duplicate_id" | "bad_id" | "dangling_edge" | "cycle" | "missing_input" | "write_conflict" | "group_edge" | "unknown_group" | "bad_aggregate" | "bad_limit" | "unknown_resource" | "placeholder_in_script" | "unreachable" | "unused_output" | 
 /**  The file is larger than the 5 MB the loader accepts. */
@@ -1400,13 +1400,13 @@ export type RunDigest_Serialize = {
 
 /**
  *  One run, as `braid runs --json` lists it. The first five keys are the
- *  stable shape of `shared/spec/cli.md`; the rest are extensions.
+ *  stable shape of `docs/spec/cli.md`; the rest are extensions.
  */
 export type RunInfo = RunInfo_Serialize | RunInfo_Deserialize;
 
 /**
  *  One run, as `braid runs --json` lists it. The first five keys are the
- *  stable shape of `shared/spec/cli.md`; the rest are extensions.
+ *  stable shape of `docs/spec/cli.md`; the rest are extensions.
  */
 export type RunInfo_Deserialize = {
 	run_id: string,
@@ -1436,7 +1436,7 @@ export type RunInfo_Deserialize = {
 
 /**
  *  One run, as `braid runs --json` lists it. The first five keys are the
- *  stable shape of `shared/spec/cli.md`; the rest are extensions.
+ *  stable shape of `docs/spec/cli.md`; the rest are extensions.
  */
 export type RunInfo_Serialize = {
 	run_id: string,
