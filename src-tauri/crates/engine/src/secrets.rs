@@ -37,7 +37,9 @@ pub const KEYCHAIN_SERVICE: &str = "braid";
 /// `BRAID_KEYCHAIN=off` turns keychain lookups off (environment only).
 pub const KEYCHAIN_ENV: &str = "BRAID_KEYCHAIN";
 
-pub use crate::template::{INDEX_ACCOUNT, is_valid_name, secret_name, secret_names};
+// The name grammar lives with the placeholders (braid-model); the keychain side
+// re-exports what its callers (the CLI's and the app's secret commands) need.
+pub use crate::template::{INDEX_ACCOUNT, is_valid_name};
 
 // --- keychains -------------------------------------------------------------
 

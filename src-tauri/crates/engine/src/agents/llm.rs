@@ -27,8 +27,8 @@ use super::{Agent, AgentFuture, Attempt, AttemptReport};
 use crate::agents::result::AttemptOutcome;
 use crate::events::EventKind;
 use crate::model;
-use crate::secrets::secret_name;
 use crate::template;
+use crate::template::secret_name;
 use crate::url_template;
 
 const TAIL_BYTES: usize = 64 * 1024;

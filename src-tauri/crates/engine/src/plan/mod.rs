@@ -69,13 +69,11 @@ pub struct PlanOptions<'h> {
 impl Default for PlanOptions<'_> {
     fn default() -> Self {
         Self {
-            default_concurrency: default_concurrency(),
+            default_concurrency: crate::run::machine::DEFAULT_CONCURRENCY,
             history: &NoHistory,
         }
     }
 }
-
-pub use crate::run::machine::default_concurrency;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

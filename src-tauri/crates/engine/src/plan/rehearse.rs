@@ -40,6 +40,16 @@ enum Due {
     Timer { unit: UnitId },
 }
 
+/// What the rehearsal knows of one unit.
+#[derive(Clone, Copy)]
+struct UnitTrack {
+    step: usize,
+    /// The attempt running now, if one is.
+    live: Option<u32>,
+    /// When the unit first started.
+    started: u64,
+}
+
 struct Rehearsal<'v> {
     valid: &'v ValidWorkflow,
     durations: &'v [u64],
@@ -47,11 +57,10 @@ struct Rehearsal<'v> {
     /// `(time, sequence)`: ties keep the order things were scheduled in.
     due: BinaryHeap<Reverse<(u64, usize)>>,
     dues: Vec<Option<Due>>,
-    /// Per unit: the attempt running now, and when the unit first started.
-    live: Vec<Option<u32>>,
-    started: Vec<Option<u64>>,
-    /// Per unit: the step it runs.
-    unit_step: Vec<usize>,
+    /// Per unit (as the machine numbers them), from its first start.
+    units: Vec<Option<UnitTrack>>,
+    /// Per step: its outer node, or `None` for a branch.
+    phase_node: Vec<Option<usize>>,
     group_started: Vec<u64>,
     spans: Vec<Option<Span>>,
     branch_spans: Vec<Option<Span>>,
@@ -73,9 +82,16 @@ pub(super) fn run(valid: &ValidWorkflow, durations: &[u64], default_concurrency:
         now: 0,
         due: BinaryHeap::new(),
         dues: Vec::new(),
-        live: Vec::new(),
-        started: Vec::new(),
-        unit_step: Vec::new(),
+        units: Vec::new(),
+        phase_node: {
+            let mut phase_node = vec![None; workflow.steps.len()];
+            for node in valid.topo_order() {
+                if let NodeRef::Step(s) = valid.graph().graph[*node] {
+                    phase_node[s] = Some(node.index());
+                }
+            }
+            phase_node
+        },
         group_started: vec![0; workflow.groups.len()],
         spans: vec![None; valid.graph().graph.node_count()],
         branch_spans: vec![None; workflow.steps.len()],
@@ -127,7 +143,9 @@ impl Rehearsal<'_> {
                     self.schedule(self.now.saturating_add(delay_ms), Due::Timer { unit });
                 }
                 Effect::Cancel { unit } => {
-                    if let Some(attempt) = self.live.get(unit).copied().flatten() {
+                    if let Some(attempt) =
+                        self.units.get(unit).copied().flatten().and_then(|u| u.live)
+                    {
                         self.schedule(self.now, Due::Cancelled { unit, attempt });
                     }
                 }
@@ -155,14 +173,16 @@ impl Rehearsal<'_> {
 
     fn start(&mut self, start: &StartAttempt) {
         let unit = start.unit;
-        if self.live.len() <= unit {
-            self.live.resize(unit + 1, None);
-            self.started.resize(unit + 1, None);
-            self.unit_step.resize(unit + 1, 0);
+        if self.units.len() <= unit {
+            self.units.resize(unit + 1, None);
         }
-        self.unit_step[unit] = start.step;
-        self.live[unit] = Some(start.attempt);
-        self.started[unit].get_or_insert(self.now);
+        let now = self.now;
+        let track = self.units[unit].get_or_insert(UnitTrack {
+            step: start.step,
+            live: None,
+            started: now,
+        });
+        track.live = Some(start.attempt);
         // Saturating: a hostile file can ask for u64::MAX milliseconds.
         let end = self.now.saturating_add(self.durations[start.step]);
         self.schedule(
@@ -188,14 +208,15 @@ impl Rehearsal<'_> {
             match due {
                 Due::Timer { unit } => return Some(Input::TimerFired { unit }),
                 Due::Finished { unit, attempt } | Due::Cancelled { unit, attempt } => {
-                    if self.live[unit] != Some(attempt) {
+                    let track = self.units[unit].as_mut().expect("reported units started");
+                    if track.live != Some(attempt) {
                         continue; // already ended by a cancellation
                     }
-                    self.live[unit] = None;
+                    track.live = None;
                     let outcome = match due {
                         Due::Cancelled { .. } => AttemptOutcome::Cancelled,
                         _ => {
-                            let step = self.step_of(unit);
+                            let step = self.units[unit].expect("started").step;
                             AttemptOutcome::Succeeded(self.results[step].clone())
                         }
                     };
@@ -211,21 +232,15 @@ impl Rehearsal<'_> {
         None
     }
 
-    fn step_of(&self, unit: UnitId) -> usize {
-        self.unit_step[unit]
-    }
-
     fn record_span(&mut self, unit: UnitId) {
-        let step = self.step_of(unit);
+        let UnitTrack { step, started, .. } = self.units[unit].expect("started");
         let span = Span {
-            start_ms: self.started[unit].unwrap_or(self.now),
+            start_ms: started,
             end_ms: self.now,
         };
-        match self.valid.node(&self.valid.workflow().steps[step].id) {
-            Some(node) if matches!(self.valid.graph().graph[node], NodeRef::Step(_)) => {
-                self.spans[node.index()] = Some(span);
-            }
-            _ => {
+        match self.phase_node[step] {
+            Some(node) => self.spans[node] = Some(span),
+            None => {
                 let branch = self.branch_spans[step].get_or_insert(span);
                 branch.start_ms = branch.start_ms.min(span.start_ms);
                 branch.end_ms = branch.end_ms.max(span.end_ms);

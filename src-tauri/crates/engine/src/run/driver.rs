@@ -27,8 +27,9 @@ use crate::bus::EventBus;
 use crate::events::{AttemptRef, EventKind, RunStatus};
 use crate::model::{JsonMap, Step};
 use crate::run::machine::Prior;
-use crate::secrets::{Masker, RunSecrets, default_source, secret_names};
+use crate::secrets::{Masker, RunSecrets, default_source};
 pub use crate::services::{Durability, RunServices};
+use crate::template::secret_names;
 use crate::validate::ValidWorkflow;
 
 pub struct RunRequest {
