@@ -108,7 +108,9 @@ export type Agent_Deserialize = {
 	kind: "llm",
 } & LlmAgent_Deserialize | {
 	kind: "workflow",
-} & WorkflowAgent_Deserialize;
+} & WorkflowAgent_Deserialize | {
+	kind: "approval",
+} & ApprovalAgent_Deserialize;
 
 /**  What runs a step. Internally tagged by `kind`. */
 export type Agent_Serialize = {
@@ -121,7 +123,9 @@ export type Agent_Serialize = {
 	kind: "llm",
 } & LlmAgent_Serialize | {
 	kind: "workflow",
-} & WorkflowAgent_Serialize;
+} & WorkflowAgent_Serialize | {
+	kind: "approval",
+} & ApprovalAgent_Serialize;
 
 export type Aggregate = Aggregate_Serialize | Aggregate_Deserialize;
 
@@ -155,6 +159,34 @@ export type Aggregate_Serialize = {
 export type Approval = {
 	path: string,
 	hash: string,
+};
+
+/**
+ *  A person decides (revision 2): the step waits for `braid approve` or
+ *  the app's Approve / Reject.
+ */
+export type ApprovalAgent = ApprovalAgent_Serialize | ApprovalAgent_Deserialize;
+
+/**
+ *  A person decides (revision 2): the step waits for `braid approve` or
+ *  the app's Approve / Reject.
+ */
+export type ApprovalAgent_Deserialize = {
+	/**  What the person is asked; `{{key}}` placeholders read the context. */
+	prompt: string,
+	/**  Context keys shown next to the prompt (each in `requires` or `reads`). */
+	show?: string[],
+};
+
+/**
+ *  A person decides (revision 2): the step waits for `braid approve` or
+ *  the app's Approve / Reject.
+ */
+export type ApprovalAgent_Serialize = {
+	/**  What the person is asked; `{{key}}` placeholders read the context. */
+	prompt: string,
+	/**  Context keys shown next to the prompt (each in `requires` or `reads`). */
+	show?: string[],
 };
 
 /**  How one attempt ended. */
@@ -195,6 +227,12 @@ export type AttemptRecord_Deserialize = {
 	retry_delay_ms?: number | null,
 	/**  For a result carried over by `rerun`: the run it came from. */
 	reused_from?: string | null,
+	/**  The innermost loop's round (1 outside loops). */
+	round?: number,
+	/**  What the agent recommended (a JSON list). */
+	recommendations?: Value[],
+	/**  Non-fatal errors it reported beside a result. */
+	errors?: Value[],
 };
 
 /**  One attempt of a step (of one map element). */
@@ -225,6 +263,12 @@ export type AttemptRecord_Serialize = {
 	retry_delay_ms: number | null,
 	/**  For a result carried over by `rerun`: the run it came from. */
 	reused_from: string | null,
+	/**  The innermost loop's round (1 outside loops). */
+	round: number,
+	/**  What the agent recommended (a JSON list). */
+	recommendations: Value[],
+	/**  Non-fatal errors it reported beside a result. */
+	errors: Value[],
 };
 
 /**
@@ -240,7 +284,16 @@ export type AttemptRef = AttemptRef_Serialize | AttemptRef_Deserialize;
 export type AttemptRef_Deserialize = {
 	step: string,
 	element?: number | null,
+	/**
+	 *  Attempt numbers count on across a loop's rounds (round 2's first
+	 *  attempt follows round 1's last), so every attempt keeps its own row.
+	 */
 	attempt: number,
+	/**
+	 *  The innermost loop's round (from 1; 1 outside loops and in runs
+	 *  recorded before loops existed).
+	 */
+	round?: number,
 };
 
 /**
@@ -250,7 +303,16 @@ export type AttemptRef_Deserialize = {
 export type AttemptRef_Serialize = {
 	step: string,
 	element?: number,
+	/**
+	 *  Attempt numbers count on across a loop's rounds (round 2's first
+	 *  attempt follows round 1's last), so every attempt keeps its own row.
+	 */
 	attempt: number,
+	/**
+	 *  The innermost loop's round (from 1; 1 outside loops and in runs
+	 *  recorded before loops existed).
+	 */
+	round: number,
 };
 
 export type AttemptSpan = AttemptSpan_Serialize | AttemptSpan_Deserialize;
@@ -294,7 +356,9 @@ export type AttemptSpan_Serialize = {
  *  result carried over from another run) exist only here; the rest are the
  *  step statuses of the events.
  */
-export type AttemptStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "blocked" | "cancelled" | "interrupted" | "reused";
+export type AttemptStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "blocked" | "cancelled" | "interrupted" | "reused" | 
+/**  An approval step waiting for a person's decision. */
+"waiting";
 
 export type Bottleneck = Bottleneck_Serialize | Bottleneck_Deserialize;
 
@@ -381,7 +445,16 @@ export type Code = "parse" | "unknown_field" | "format_version" | "duplicate_id"
  *  `workflow` steps that run each other, across files (found by
  *  `validate::references`, which reads the sub-workflow files).
  */
-"workflow_cycle";
+"workflow_cycle" | 
+/**
+ *  A loop edge that points forward, has no `when`, an out-of-range
+ *  `max_rounds`, or a body that leaks, overlaps another or touches a branch.
+ */
+"bad_loop" | 
+/**  A `reads` key that no input, context key, step or group can provide (warning). */
+"unknown_read" | 
+/**  A `reads` key written by a step that may run at the same time as the reader (warning). */
+"racy_read";
 
 export type CommandError = {
 	code: ErrorCode,
@@ -503,12 +576,22 @@ export type Edge_Deserialize = {
 	from: string,
 	to: string,
 	when?: When | null,
+	/**
+	 *  Makes this a *loop edge* (revision 2): taken while `when` holds and
+	 *  the body has run fewer than `max_rounds` rounds.
+	 */
+	loop?: LoopSpec | null,
 };
 
 export type Edge_Serialize = {
 	from: string,
 	to: string,
 	when?: When,
+	/**
+	 *  Makes this a *loop edge* (revision 2): taken while `when` holds and
+	 *  the body has run fewer than `max_rounds` rounds.
+	 */
+	loop?: LoopSpec,
 };
 
 /**
@@ -611,9 +694,9 @@ export type EventKind_Deserialize = ({ type: "run_started"; run_id: string; work
  *  analytics needs it to judge efficiency on another machine. 0 in
  *  runs recorded before it was kept.
  */
-concurrency?: number }) & { approved?: never; attempt?: never; element?: never; elements?: never; error?: never; group?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; score?: never; status?: never; step?: never; writer?: never } | 
+concurrency?: number }) & { approved?: never; attempt?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; score?: never; status?: never; step?: never; to?: never; waiting?: never; writer?: never } | 
 /**  An interrupted or failed run continues (same run id; `braid resume`). */
-({ type: "run_resumed"; run_id: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; score?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | 
+({ type: "run_resumed"; run_id: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**
  *  The step's result was taken from an earlier run instead of running it
  *  again (resume, or rerun from a later step). The completion events
@@ -632,7 +715,7 @@ concurrency?: number }) & { approved?: never; attempt?: never; element?: never; 
 	type: "step_interrupted",
 } & AttemptRef_Deserialize | 
 /**  A group (or map) started its branches; `elements` for a map. */
-({ type: "group_started"; group: string; elements?: number | null }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | 
+({ type: "group_started"; group: string; elements?: number | null }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**  Ready to run, waiting for `limits` (or a group's `max_concurrency`). */
 {
 	type: "step_queued",
@@ -680,6 +763,10 @@ concurrency?: number }) & { approved?: never; attempt?: never; element?: never; 
 	outputs: { [key in string]: Value },
 	score?: number | null,
 	approved?: boolean | null,
+	/**  What the agent recommends (its result's `recommendations`). */
+	recommendations?: Value[],
+	/**  Non-fatal errors the agent reported beside a result. */
+	errors?: Value[],
 } & AttemptRef_Deserialize | {
 	type: "step_failed",
 } & {
@@ -692,11 +779,40 @@ concurrency?: number }) & { approved?: never; attempt?: never; element?: never; 
 	type: "step_blocked",
 } & {
 	error: string,
-} & AttemptRef_Deserialize | ({ type: "step_skipped"; step: string; reason: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; run_id?: never; score?: never; status?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number | null; 
+	/**
+	 *  Why, as a code: `input_not_written` when a `requires` key was
+	 *  missing (no attempt was made); absent when the agent said blocked.
+	 */
+	error_code?: string | null,
+} & AttemptRef_Deserialize | ({ type: "step_skipped"; step: string; reason: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number | null; 
 /**  The attempt that was running, if any. */
-attempt?: number | null }) & { approved?: never; concurrency?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
+attempt?: number | null }) & { approved?: never; concurrency?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
 /**  The step or group that wrote. */
-writer: string; key: string; old?: Value | null; new: Value }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; run_id?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string | null; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "run_finished"; status: RunStatus; error?: string | null }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | 
+writer: string; key: string; old?: Value | null; new: Value }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; round?: never; rounds?: never; run_id?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string | null; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+/**  An `approval` step waits for a person (`braid approve`, the app). */
+{
+	type: "approval_requested",
+} & {
+	prompt: string,
+	/**  The step's `show` keys and their values. */
+	shown: { [key in string]: Value },
+	/**  The decision's deadline, epoch ms. */
+	deadline_ms?: number | null,
+} & AttemptRef_Deserialize | 
+/**
+ *  The run started or stopped waiting: `waiting` while pending
+ *  approvals are all that is left to do.
+ */
+({ type: "run_waiting"; waiting: boolean }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; workflow_id?: never; writer?: never } | 
+/**  A loop edge was taken: the body runs again from `to`, this round. */
+({ type: "loop_round"; 
+/**  The loop's `to` (the node its body starts at). */
+to: string; from: string; round: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+/**
+ *  The loop's `when` held but `max_rounds` rounds had run: `from`'s
+ *  other edges decide.
+ */
+({ type: "loop_exhausted"; to: string; from: string; rounds: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "run_finished"; status: RunStatus; error?: string | null }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**
  *  Measurements an attempt reported, e.g. an `llm` agent's token usage
  *  (`prompt_tokens`, `completion_tokens`, `total_tokens`). Reports sum
@@ -725,9 +841,9 @@ export type EventKind_Serialize = ({ type: "run_started"; run_id: string; workfl
  *  analytics needs it to judge efficiency on another machine. 0 in
  *  runs recorded before it was kept.
  */
-concurrency: number }) & { approved?: never; attempt?: never; element?: never; elements?: never; error?: never; group?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; score?: never; status?: never; step?: never; writer?: never } | 
+concurrency: number }) & { approved?: never; attempt?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; score?: never; status?: never; step?: never; to?: never; waiting?: never; writer?: never } | 
 /**  An interrupted or failed run continues (same run id; `braid resume`). */
-({ type: "run_resumed"; run_id: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; score?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | 
+({ type: "run_resumed"; run_id: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**
  *  The step's result was taken from an earlier run instead of running it
  *  again (resume, or rerun from a later step). The completion events
@@ -746,7 +862,7 @@ concurrency: number }) & { approved?: never; attempt?: never; element?: never; e
 	type: "step_interrupted",
 } & AttemptRef_Serialize | 
 /**  A group (or map) started its branches; `elements` for a map. */
-({ type: "group_started"; group: string; elements?: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | 
+({ type: "group_started"; group: string; elements?: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**  Ready to run, waiting for `limits` (or a group's `max_concurrency`). */
 {
 	type: "step_queued",
@@ -794,6 +910,10 @@ concurrency: number }) & { approved?: never; attempt?: never; element?: never; e
 	outputs: { [key in string]: Value },
 	score?: number | null,
 	approved?: boolean,
+	/**  What the agent recommends (its result's `recommendations`). */
+	recommendations?: Value[],
+	/**  Non-fatal errors the agent reported beside a result. */
+	errors?: Value[],
 } & AttemptRef_Serialize | {
 	type: "step_failed",
 } & {
@@ -806,11 +926,40 @@ concurrency: number }) & { approved?: never; attempt?: never; element?: never; e
 	type: "step_blocked",
 } & {
 	error: string,
-} & AttemptRef_Serialize | ({ type: "step_skipped"; step: string; reason: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; run_id?: never; score?: never; status?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number; 
+	/**
+	 *  Why, as a code: `input_not_written` when a `requires` key was
+	 *  missing (no attempt was made); absent when the agent said blocked.
+	 */
+	error_code?: string,
+} & AttemptRef_Serialize | ({ type: "step_skipped"; step: string; reason: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number; 
 /**  The attempt that was running, if any. */
-attempt?: number }) & { approved?: never; concurrency?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
+attempt?: number }) & { approved?: never; concurrency?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
 /**  The step or group that wrote. */
-writer: string; key: string; old?: Value; new: Value }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; run_id?: never; status?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; status?: never; time_scale?: never; workflow_id?: never; writer?: never } | ({ type: "run_finished"; status: RunStatus; error?: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; run_id?: never; score?: never; step?: never; time_scale?: never; workflow_id?: never; writer?: never } | 
+writer: string; key: string; old?: Value; new: Value }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; round?: never; rounds?: never; run_id?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+/**  An `approval` step waits for a person (`braid approve`, the app). */
+{
+	type: "approval_requested",
+} & {
+	prompt: string,
+	/**  The step's `show` keys and their values. */
+	shown: { [key in string]: Value },
+	/**  The decision's deadline, epoch ms. */
+	deadline_ms?: number,
+} & AttemptRef_Serialize | 
+/**
+ *  The run started or stopped waiting: `waiting` while pending
+ *  approvals are all that is left to do.
+ */
+({ type: "run_waiting"; waiting: boolean }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; workflow_id?: never; writer?: never } | 
+/**  A loop edge was taken: the body runs again from `to`, this round. */
+({ type: "loop_round"; 
+/**  The loop's `to` (the node its body starts at). */
+to: string; from: string; round: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+/**
+ *  The loop's `when` held but `max_rounds` rounds had run: `from`'s
+ *  other edges decide.
+ */
+({ type: "loop_exhausted"; to: string; from: string; rounds: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "run_finished"; status: RunStatus; error?: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**
  *  Measurements an attempt reported, e.g. an `llm` agent's token usage
  *  (`prompt_tokens`, `completion_tokens`, `total_tokens`). Reports sum
@@ -1108,6 +1257,26 @@ export type LoadedRun_Serialize = {
 	sub_runs: RunInfo_Serialize[],
 };
 
+export type LoopPrediction = {
+	rounds: number,
+	/**  `history` or `default`. */
+	source: string,
+};
+
+/**  A loop edge's settings. */
+export type LoopSpec = {
+	/**
+	 *  2–100. Signed so an out-of-range value is a `bad_loop` diagnostic
+	 *  naming the path, not a parse error.
+	 */
+	max_rounds: number,
+};
+
+export type LoopSummary = {
+	rounds: number,
+	exhausted: boolean,
+};
+
 export type NodeLayout = NodeLayout_Serialize | NodeLayout_Deserialize;
 
 export type NodeLayout_Deserialize = {
@@ -1229,6 +1398,12 @@ export type Plan_Deserialize = {
 	 *  uses for a recorded run).
 	 */
 	slack?: { [key in string]: number },
+	/**
+	 *  Per loop (by the id of its `to`): the rounds rehearsed and where
+	 *  that number came from (`history`: the median of earlier runs;
+	 *  `default`: one round).
+	 */
+	loops?: { [key in string]: LoopPrediction },
 };
 
 export type Plan_Serialize = {
@@ -1254,6 +1429,12 @@ export type Plan_Serialize = {
 	 *  uses for a recorded run).
 	 */
 	slack: { [key in string]: number },
+	/**
+	 *  Per loop (by the id of its `to`): the rounds rehearsed and where
+	 *  that number came from (`history`: the median of earlier runs;
+	 *  `default`: one round).
+	 */
+	loops?: { [key in string]: LoopPrediction },
 };
 
 export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;
@@ -1591,7 +1772,9 @@ reused: string[] } |
 { kind: "needs_decision"; steps: string[] };
 
 /**  Final (or current) status of a run. */
-export type RunStatus = "running" | "succeeded" | "failed" | "blocked" | "rejected" | "needs_work" | "cancelled" | "interrupted";
+export type RunStatus = "running" | "succeeded" | "failed" | "blocked" | "rejected" | "needs_work" | "cancelled" | "interrupted" | 
+/**  A pending approval is all that is left to do (format revision 2). */
+"waiting";
 
 export type RunSummary = RunSummary_Serialize | RunSummary_Deserialize;
 
@@ -1607,6 +1790,11 @@ export type RunSummary_Deserialize = {
 	context: { [key in string]: Value },
 	/**  Why the run did not succeed, when it says. */
 	error?: string | null,
+	/**
+	 *  Per loop (by the id of its `to`): rounds run, and whether the round
+	 *  limit (not the condition) ended it.
+	 */
+	loops?: { [key in string]: LoopSummary },
 };
 
 export type RunSummary_Serialize = {
@@ -1621,6 +1809,11 @@ export type RunSummary_Serialize = {
 	context: { [key in string]: Value },
 	/**  Why the run did not succeed, when it says. */
 	error?: string,
+	/**
+	 *  Per loop (by the id of its `to`): rounds run, and whether the round
+	 *  limit (not the condition) ended it.
+	 */
+	loops?: { [key in string]: LoopSummary },
 };
 
 /**  What the webview hears about a run, in order. */
@@ -1878,7 +2071,9 @@ export type StepSpan_Serialize = {
 };
 
 /**  Status of a step (for a map branch: of one element). */
-export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "timed_out" | "blocked" | "skipped" | "cancelled" | "interrupted";
+export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "timed_out" | "blocked" | "skipped" | "cancelled" | "interrupted" | 
+/**  An approval step waiting for a person (format revision 2). */
+"waiting";
 
 export type StepSummary = StepSummary_Serialize | StepSummary_Deserialize;
 
@@ -1891,6 +2086,15 @@ export type StepSummary_Deserialize = {
 	error?: string | null,
 	/**  For a map branch: how many elements ended in each status. */
 	elements?: { [key in string]: number } | null,
+	/**
+	 *  Why it did not succeed, as a code: `failed`, `timed_out`, `blocked`,
+	 *  `input_not_written`, `cancelled`.
+	 */
+	error_code?: string | null,
+	/**  The rounds it ran in, when a loop ran it more than once. */
+	rounds?: number | null,
+	/**  What its last attempt recommended (for a map branch: every element's). */
+	recommendations?: Value[],
 };
 
 export type StepSummary_Serialize = {
@@ -1902,6 +2106,15 @@ export type StepSummary_Serialize = {
 	error: string | null,
 	/**  For a map branch: how many elements ended in each status. */
 	elements?: { [key in string]: number },
+	/**
+	 *  Why it did not succeed, as a code: `failed`, `timed_out`, `blocked`,
+	 *  `input_not_written`, `cancelled`.
+	 */
+	error_code?: string,
+	/**  The rounds it ran in, when a loop ran it more than once. */
+	rounds?: number,
+	/**  What its last attempt recommended (for a map branch: every element's). */
+	recommendations: Value[],
 };
 
 export type StepTrend = {
@@ -1929,6 +2142,8 @@ export type Step_Deserialize = {
 	group?: string | null,
 	agent: Agent_Deserialize,
 	requires?: string[],
+	/**  Keys used when present; nothing has to guarantee them (revision 2). */
+	reads?: string[],
 	produces?: string[],
 	required?: boolean | null,
 	weight?: number | null,
@@ -1946,6 +2161,8 @@ export type Step_Serialize = {
 	group?: string,
 	agent: Agent_Serialize,
 	requires?: string[],
+	/**  Keys used when present; nothing has to guarantee them (revision 2). */
+	reads?: string[],
 	produces?: string[],
 	required?: boolean,
 	weight?: number | null,

@@ -43,6 +43,13 @@ export const Icon = {
       <path d="M6.5 10v3.5a2 2 0 0 0 2 2H14" />
     </Svg>
   ),
+  approval: () => (
+    <Svg>
+      <circle cx="10" cy="7.5" r="3.5" />
+      <path d="M3.5 20c.6-3.6 3.2-6 6.5-6 1.2 0 2.3.3 3.2.9" />
+      <path d="M14.5 18l2.2 2.2 4.3-4.7" />
+    </Svg>
+  ),
   group: () => (
     <Svg>
       <path d="M4 12h3M17 12h3" />

@@ -29,6 +29,7 @@ pub fn apply_edits(workflow: &Workflow, edits: &[Edit]) -> Workflow {
                         from: from.clone(),
                         to: to.clone(),
                         when: *when,
+                        loop_: None,
                     });
                 }
             }

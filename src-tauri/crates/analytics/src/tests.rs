@@ -22,6 +22,7 @@ struct Rec {
 
 fn at(step: &str, attempt: u32) -> AttemptRef {
     AttemptRef {
+        round: 1,
         step: step.into(),
         element: None,
         attempt,
@@ -76,6 +77,8 @@ impl Rec {
             self.push(
                 end,
                 EventKind::StepSucceeded {
+                    recommendations: Vec::new(),
+                    errors: Vec::new(),
                     at: at(id, n),
                     outputs: JsonMap::new(),
                     score: None,
@@ -322,6 +325,8 @@ fn a_resumed_run_leaves_its_downtime_out_and_keeps_what_finished_before() {
         .push(
             10_050,
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: at("a", 1),
                 outputs: JsonMap::new(),
                 score: None,
@@ -357,6 +362,8 @@ fn a_reused_step_of_a_rerun_took_no_time() {
         .push(
             0,
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: at("a", 1),
                 outputs: JsonMap::new(),
                 score: None,

@@ -671,6 +671,7 @@ fn synthetic_chain_events(durations: &[u64]) -> Vec<Event> {
     let mut t = 0;
     for (k, d) in durations.iter().enumerate() {
         let at = AttemptRef {
+            round: 1,
             step: format!("s{k}"),
             element: None,
             attempt: 1,
@@ -681,6 +682,8 @@ fn synthetic_chain_events(durations: &[u64]) -> Vec<Event> {
         push(
             t,
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at,
                 outputs: JsonMap::new(),
                 score: None,

@@ -66,3 +66,12 @@ pub fn count(n: usize, what: &str) -> String {
 
 /// Durations are written by the one formatter every front end shares.
 pub use braid_model::human::duration_ms as duration;
+
+/// Text from an agent or a person, made safe for a terminal: control
+/// characters (escape sequences could rewrite the screen or the title)
+/// become `�`, and it stays on one line.
+pub fn sanitize_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}

@@ -47,14 +47,20 @@ impl Progress {
 }
 
 fn label(at: &AttemptRef) -> String {
+    let round = if at.round > 1 {
+        format!(" · round {}", at.round)
+    } else {
+        String::new()
+    };
     match at.element {
-        Some(e) => format!("{}[{e}]", at.step),
-        None => at.step.clone(),
+        Some(e) => format!("{}[{e}]{round}", at.step),
+        None => format!("{}{round}", at.step),
     }
 }
 
+/// Attempt numbers count on across a loop's rounds; the round says it there.
 fn attempt_note(at: &AttemptRef) -> String {
-    if at.attempt > 1 {
+    if at.attempt > 1 && at.round == 1 {
         format!(" (attempt {})", at.attempt)
     } else {
         String::new()
@@ -168,7 +174,11 @@ async fn draw_bars(valid: Arc<ValidWorkflow>, mut events: UnboundedReceiver<Even
                     overall.set_message(status.as_str().to_string());
                     overall.finish();
                 }
-                _ => {}
+                other => {
+                    if let Some(line) = flow_line(other) {
+                        let _ = multi.println(format!("  {line}"));
+                    }
+                }
             }
         }
     }
@@ -187,11 +197,27 @@ fn outcome_line(kind: &EventKind) -> String {
             format!("  {BAD}✗{BAD:#} {} failed: {error}", label(at))
         }
         EventKind::StepTimedOut { at, error } => format!("  {BAD}⏱{BAD:#} {} {error}", label(at)),
-        EventKind::StepBlocked { at, error } => {
+        EventKind::StepBlocked { at, error, .. } => {
             format!("  {BAD}■{BAD:#} {} blocked: {error}", label(at))
         }
         _ => String::new(),
     }
+}
+
+/// Lines about loops and people, the same in both renderers.
+fn flow_line(kind: &EventKind) -> Option<String> {
+    Some(match kind {
+        EventKind::LoopRound { to, from, round } => {
+            format!("loop      {from} → {to}: round {round}")
+        }
+        EventKind::LoopExhausted { to, from, rounds } => {
+            format!("loop      {from} → {to}: stopped after {rounds} rounds (max_rounds)")
+        }
+        EventKind::ApprovalRequested { at, prompt, .. } => {
+            format!("waiting   {} for a person: {prompt}", label(at))
+        }
+        _ => return None,
+    })
 }
 
 /// Not a terminal: one line per change, no colour, no redraws.
@@ -236,7 +262,10 @@ async fn draw_lines(mut events: UnboundedReceiver<EventBatch>) {
                     )
                 }
                 EventKind::RunFinished { status, .. } => format!("finished  {}", status.as_str()),
-                _ => continue,
+                other => match flow_line(other) {
+                    Some(line) => line,
+                    None => continue,
+                },
             };
             anstream::eprintln!("{line}");
         }

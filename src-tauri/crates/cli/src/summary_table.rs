@@ -23,7 +23,7 @@ pub fn render(workflow: &Workflow, summary: &RunSummary) -> String {
             (None, Some(a)) => if a { "approved" } else { "not approved" }.to_string(),
             (None, None) => String::new(),
         };
-        let note = match (&step.elements, &step.error) {
+        let mut note = match (&step.elements, &step.error) {
             (Some(counts), _) => counts
                 .iter()
                 .map(|(k, v)| format!("{v} {k}"))
@@ -32,6 +32,18 @@ pub fn render(workflow: &Workflow, summary: &RunSummary) -> String {
             (None, Some(e)) => e.chars().take(60).collect(),
             _ => String::new(),
         };
+        if let Some(rounds) = step.rounds {
+            note = join_note(&format!("{rounds} rounds"), &note);
+        }
+        if !step.recommendations.is_empty() {
+            let n = step.recommendations.len();
+            let word = if n == 1 {
+                "recommendation"
+            } else {
+                "recommendations"
+            };
+            note = join_note(&note, &format!("{n} {word}"));
+        }
         let name = match workflow
             .steps
             .iter()
@@ -78,5 +90,45 @@ pub fn render(workflow: &Workflow, summary: &RunSummary) -> String {
     if !groups.is_empty() {
         out.push_str(&format!("\ngroups: {}", groups.join(" · ")));
     }
+    for (to, l) in &summary.loops {
+        let why = if l.exhausted {
+            " (stopped by max_rounds)"
+        } else {
+            ""
+        };
+        out.push_str(&format!("\nloop at {to}: {} rounds{why}", l.rounds));
+    }
+    let feedback = recommendations(summary);
+    if !feedback.is_empty() {
+        out.push_str("\nrecommendations:");
+        for line in feedback {
+            out.push_str(&format!("\n  {line}"));
+        }
+    }
     out
+}
+
+/// Every step's last recommendations, one line each (`step: text`).
+pub fn recommendations(summary: &RunSummary) -> Vec<String> {
+    summary
+        .steps
+        .iter()
+        .flat_map(|(id, step)| {
+            step.recommendations.iter().map(move |r| {
+                let text = match r {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                format!("{id}: {}", output::sanitize_line(&text))
+            })
+        })
+        .collect()
+}
+
+fn join_note(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a} · {b}"),
+    }
 }

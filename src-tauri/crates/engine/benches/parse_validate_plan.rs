@@ -83,6 +83,7 @@ impl Gen {
     fn sim(&mut self, id: String) -> Step {
         let duration = 1_000 + 500 * self.next(100);
         Step {
+            reads: Vec::new(),
             id,
             name: None,
             group: None,
@@ -106,6 +107,7 @@ impl Gen {
 
     fn edge(&mut self, from: &str, to: &str, when: Option<When>) {
         self.edges.push(Edge {
+            loop_: None,
             from: from.to_string(),
             to: to.to_string(),
             when,

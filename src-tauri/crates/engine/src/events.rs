@@ -39,10 +39,12 @@ pub enum RunStatus {
     NeedsWork,
     Cancelled,
     Interrupted,
+    /// A pending approval is all that is left to do (format revision 2).
+    Waiting,
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 8] = [
+    pub const ALL: [RunStatus; 9] = [
         RunStatus::Running,
         RunStatus::Succeeded,
         RunStatus::Failed,
@@ -51,6 +53,7 @@ impl RunStatus {
         RunStatus::NeedsWork,
         RunStatus::Cancelled,
         RunStatus::Interrupted,
+        RunStatus::Waiting,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl RunStatus {
             RunStatus::NeedsWork => "needs_work",
             RunStatus::Cancelled => "cancelled",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Waiting => "waiting",
         }
     }
 }
@@ -81,6 +85,8 @@ pub enum StepStatus {
     Skipped,
     Cancelled,
     Interrupted,
+    /// An approval step waiting for a person (format revision 2).
+    Waiting,
 }
 
 impl StepStatus {
@@ -95,10 +101,14 @@ impl StepStatus {
             StepStatus::Skipped => "skipped",
             StepStatus::Cancelled => "cancelled",
             StepStatus::Interrupted => "interrupted",
+            StepStatus::Waiting => "waiting",
         }
     }
     pub fn is_final(self) -> bool {
-        !matches!(self, StepStatus::Pending | StepStatus::Running)
+        !matches!(
+            self,
+            StepStatus::Pending | StepStatus::Running | StepStatus::Waiting
+        )
     }
 
     /// Worst first: the status a finished map step shows when its elements
@@ -115,12 +125,13 @@ impl StepStatus {
     ];
 
     /// A step's status from its parts (a map's elements): while any part
-    /// is open it is `running` if one runs or one has finished (partly
-    /// done is in progress), else `pending`; once all are final, the worst
+    /// is open it is `running` if one runs, else `waiting` if one waits for
+    /// a person, else `running` if one has finished (partly done is in
+    /// progress), else `pending`; once all are final, the worst
     /// of them. The one rule for `show`, analytics and the canvas (the UI's
     /// copy is tested against `tests/fixtures/step_status.json`).
     pub fn of_parts(parts: impl IntoIterator<Item = StepStatus>) -> StepStatus {
-        let mut seen = [false; 9];
+        let mut seen = [false; 10];
         let (mut total, mut open) = (0usize, 0usize);
         for part in parts {
             seen[part as usize] = true;
@@ -131,6 +142,9 @@ impl StepStatus {
             return StepStatus::Pending;
         }
         if open > 0 {
+            if !seen[StepStatus::Running as usize] && seen[StepStatus::Waiting as usize] {
+                return StepStatus::Waiting;
+            }
             return if total > open || seen[StepStatus::Running as usize] {
                 StepStatus::Running
             } else {
@@ -160,7 +174,29 @@ pub struct AttemptRef {
     pub step: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub element: Option<u32>,
+    /// Attempt numbers count on across a loop's rounds (round 2's first
+    /// attempt follows round 1's last), so every attempt keeps its own row.
     pub attempt: u32,
+    /// The innermost loop's round (from 1; 1 outside loops and in runs
+    /// recorded before loops existed).
+    #[serde(default = "first_round")]
+    pub round: u32,
+}
+
+fn first_round() -> u32 {
+    1
+}
+
+impl AttemptRef {
+    /// An attempt outside any loop (round 1).
+    pub fn new(step: impl Into<String>, element: Option<u32>, attempt: u32) -> Self {
+        Self {
+            step: step.into(),
+            element,
+            attempt,
+            round: 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -257,6 +293,12 @@ pub enum EventKind {
         score: Option<f64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         approved: Option<bool>,
+        /// What the agent recommends (its result's `recommendations`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recommendations: Vec<Value>,
+        /// Non-fatal errors the agent reported beside a result.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        errors: Vec<Value>,
     },
     StepFailed {
         #[serde(flatten)]
@@ -272,6 +314,10 @@ pub enum EventKind {
         #[serde(flatten)]
         at: AttemptRef,
         error: String,
+        /// Why, as a code: `input_not_written` when a `requires` key was
+        /// missing (no attempt was made); absent when the agent said blocked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_code: Option<String>,
     },
     StepSkipped {
         step: String,
@@ -304,6 +350,36 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         step: Option<String>,
         message: String,
+    },
+    /// An `approval` step waits for a person (`braid approve`, the app).
+    ApprovalRequested {
+        #[serde(flatten)]
+        at: AttemptRef,
+        prompt: String,
+        /// The step's `show` keys and their values.
+        shown: JsonMap,
+        /// The decision's deadline, epoch ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline_ms: Option<u64>,
+    },
+    /// The run started or stopped waiting: `waiting` while pending
+    /// approvals are all that is left to do.
+    RunWaiting {
+        waiting: bool,
+    },
+    /// A loop edge was taken: the body runs again from `to`, this round.
+    LoopRound {
+        /// The loop's `to` (the node its body starts at).
+        to: String,
+        from: String,
+        round: u32,
+    },
+    /// The loop's `when` held but `max_rounds` rounds had run: `from`'s
+    /// other edges decide.
+    LoopExhausted {
+        to: String,
+        from: String,
+        rounds: u32,
     },
     RunFinished {
         status: RunStatus,

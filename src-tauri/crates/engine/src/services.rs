@@ -41,6 +41,8 @@ pub struct RunServices {
     /// reading the file again (it may have changed since it was reviewed),
     /// and refuses any file not among them. `None`: read from disk.
     pub files: Option<Arc<HashMap<PathBuf, Arc<[u8]>>>>,
+    /// Where `approval` steps wait for people's decisions (the store).
+    pub approvals: Option<Arc<dyn crate::agents::approval::ApprovalDesk>>,
     /// How deep this run is nested in sub-workflow steps (0: top level).
     pub depth: u32,
     /// The workflow files of the enclosing runs, outermost first (a backstop

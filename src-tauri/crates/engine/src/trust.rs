@@ -90,7 +90,7 @@ pub fn needs_approval(workflow: &Workflow) -> bool {
     workflow
         .steps
         .iter()
-        .any(|s| !matches!(s.agent, Agent::Sim(_)))
+        .any(|s| !matches!(s.agent, Agent::Sim(_) | Agent::Approval(_)))
 }
 
 /// `scheme://host[:port]` of a URL template as written (up to its path).
@@ -113,7 +113,8 @@ pub fn review(workflow: &Workflow) -> Review {
     for step in &workflow.steps {
         let id = step.id.clone();
         match &step.agent {
-            Agent::Sim(_) => {}
+            // Approval steps run nothing: they never need import trust.
+            Agent::Sim(_) | Agent::Approval(_) => {}
             Agent::Shell(shell) => {
                 if let Some(argv) = &shell.command {
                     out.commands.push(CommandUse {

@@ -59,6 +59,14 @@ pub enum Code {
     /// `workflow` steps that run each other, across files (found by
     /// `validate::references`, which reads the sub-workflow files).
     WorkflowCycle,
+    // --- format revision 2 ---
+    /// A loop edge that points forward, has no `when`, an out-of-range
+    /// `max_rounds`, or a body that leaks, overlaps another or touches a branch.
+    BadLoop,
+    /// A `reads` key that no input, context key, step or group can provide (warning).
+    UnknownRead,
+    /// A `reads` key written by a step that may run at the same time as the reader (warning).
+    RacyRead,
 }
 
 impl Code {
@@ -91,6 +99,9 @@ impl Code {
             Code::UnsupportedAgent => "unsupported_agent",
             Code::BadUrl => "bad_url",
             Code::WorkflowCycle => "workflow_cycle",
+            Code::BadLoop => "bad_loop",
+            Code::UnknownRead => "unknown_read",
+            Code::RacyRead => "racy_read",
         }
     }
 }

@@ -85,6 +85,9 @@ pub struct Step {
     pub agent: Agent,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// Keys used when present; nothing has to guarantee them (revision 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub produces: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,17 +142,29 @@ impl Step {
         self.idempotent
             .unwrap_or(matches!(self.agent, Agent::Sim(_)))
     }
-    /// The step's own timeout, else the workflow default.
+    /// The step's own timeout, else the workflow default (never for an
+    /// approval step: its `timeout_s` is the decision's deadline, and a
+    /// default meant for programs must not cut a person short).
     pub fn effective_timeout_s(&self, defaults: Option<&Defaults>) -> Option<f64> {
+        if self.is_approval() {
+            return self.timeout_s;
+        }
         self.timeout_s
             .or_else(|| defaults.and_then(|d| d.timeout_s))
     }
-    /// The step's own retry policy, else the workflow default, else no retry.
+    /// The step's own retry policy, else the workflow default, else no retry
+    /// (approval steps only their own).
     pub fn effective_retry(&self, defaults: Option<&Defaults>) -> Retry {
+        if self.is_approval() {
+            return self.retry.clone().unwrap_or_default();
+        }
         self.retry
             .clone()
             .or_else(|| defaults.and_then(|d| d.retry.clone()))
             .unwrap_or_default()
+    }
+    pub fn is_approval(&self) -> bool {
+        matches!(self.agent, Agent::Approval(_))
     }
 }
 
@@ -213,6 +228,7 @@ pub enum Agent {
     Http(HttpAgent),
     Llm(LlmAgent),
     Workflow(WorkflowAgent),
+    Approval(ApprovalAgent),
 }
 
 impl Agent {
@@ -223,6 +239,7 @@ impl Agent {
             Agent::Http(_) => "http",
             Agent::Llm(_) => "llm",
             Agent::Workflow(_) => "workflow",
+            Agent::Approval(_) => "approval",
         }
     }
 }
@@ -300,6 +317,19 @@ pub struct WorkflowAgent {
     pub path: String,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub inputs: IndexMap<String, Value>,
+}
+
+/// A person decides (revision 2): the step waits for `braid approve` or
+/// the app's Approve / Reject.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalAgent {
+    /// What the person is asked; `{{key}}` placeholders read the context.
+    pub prompt: String,
+    /// Context keys shown next to the prompt (each in `requires` or `reads`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub show: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -382,6 +412,26 @@ pub struct Edge {
     pub to: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<When>,
+    /// Makes this a *loop edge* (revision 2): taken while `when` holds and
+    /// the body has run fewer than `max_rounds` rounds.
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    pub loop_: Option<LoopSpec>,
+}
+
+impl Edge {
+    pub fn is_loop(&self) -> bool {
+        self.loop_.is_some()
+    }
+}
+
+/// A loop edge's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct LoopSpec {
+    /// 2–100. Signed so an out-of-range value is a `bad_loop` diagnostic
+    /// naming the path, not a parse error.
+    pub max_rounds: i64,
 }
 
 /// Condition on an edge. Steps use `succeeded`/`failed`/`done`; groups use

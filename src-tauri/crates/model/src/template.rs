@@ -21,6 +21,8 @@ pub struct Placeholder<'a> {
 /// Names bound inside a map group's branch in addition to its `requires`.
 pub const MAP_ITEM: &str = "item";
 pub const MAP_INDEX: &str = "index";
+/// Inside a loop body: the innermost loop's round (from 1).
+pub const LOOP_ROUND: &str = "round";
 /// Prefix of a secret reference: `{{secret:NAME}}`.
 pub const SECRET_PREFIX: &str = "secret:";
 

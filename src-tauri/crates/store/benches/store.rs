@@ -93,6 +93,7 @@ fn fsync_ms(dir: &Path) -> f64 {
 
 fn at(step: &str) -> AttemptRef {
     AttemptRef {
+        round: 1,
         step: step.into(),
         element: None,
         attempt: 1,
@@ -152,6 +153,8 @@ fn synthetic_run(run_id: &str, steps: usize, lines: usize) -> Vec<EventBatch> {
                 duration_ms: 12,
             },
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: at(&step),
                 outputs,
                 score: Some(88.0),

@@ -27,6 +27,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_approvals",
         include_str!("migrations/0004_approvals.sql"),
     ),
+    (
+        "0005_rounds_feedback_decisions",
+        include_str!("migrations/0005_rounds_feedback_decisions.sql"),
+    ),
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).

@@ -63,9 +63,10 @@ enum Q {
     Reused,
     ContextWrite,
     GroupAggregated,
+    RunWaiting,
 }
 
-const STATEMENTS: usize = 11;
+const STATEMENTS: usize = 12;
 
 /// SQL of each [`Q`], in order.
 const SQL: [&str; STATEMENTS] = [
@@ -107,6 +108,9 @@ const SQL: [&str; STATEMENTS] = [
     // GroupAggregated
     "INSERT OR IGNORE INTO group_aggregations (run_id, seq, group_id, outcome, score, approved, at_ms)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    // RunWaiting: only a live run changes between running and waiting.
+    "UPDATE runs SET status = CASE WHEN ?2 THEN 'waiting' ELSE 'running' END
+     WHERE run_id = ?1 AND status IN ('running', 'waiting')",
 ];
 
 /// Statements of one transaction, each prepared on first use: saves the
@@ -159,9 +163,12 @@ enum Col {
     Pgid,
     ProcessStart,
     RetryDelayMs,
+    Round,
+    Recommendations,
+    Errors,
 }
 
-const COLS: [&str; 17] = [
+const COLS: [&str; 20] = [
     "status",
     "is_final",
     "queued_at_ms",
@@ -179,6 +186,9 @@ const COLS: [&str; 17] = [
     "pgid",
     "process_start",
     "retry_delay_ms",
+    "round",
+    "recommendations",
+    "errors",
 ];
 
 /// What an event does to one column of an attempt row.
@@ -225,7 +235,7 @@ impl Op {
 #[derive(Clone, Default)]
 struct Patch {
     workflow_id: String,
-    ops: [Op; 17],
+    ops: [Op; COLS.len()],
 }
 
 impl Patch {
@@ -448,12 +458,14 @@ fn apply_one(
         EventKind::StepQueued { at } => {
             pass.patch(run_id, wf, at)
                 .set(Status, text("queued"))
+                .set(Round, i64::from(at.round))
                 .set(IsFinal, 0)
                 .set(QueuedAt, t);
         }
         EventKind::StepStarted { at } => {
             pass.patch(run_id, wf, at)
                 .set(Status, text("running"))
+                .set(Round, i64::from(at.round))
                 .set(IsFinal, 0)
                 .set(StartedAt, t)
                 .clear(&[
@@ -506,10 +518,22 @@ fn apply_one(
             outputs,
             score,
             approved,
+            recommendations,
+            errors,
         } => {
             let outputs = json_text(outputs)?;
+            let list = |l: &Vec<serde_json::Value>| -> Result<Value> {
+                Ok(if l.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Text(serde_json::to_string(l)?)
+                })
+            };
             pass.patch(run_id, wf, at)
                 .set(Status, text("succeeded"))
+                .set(Round, i64::from(at.round))
+                .set(Recommendations, list(recommendations)?)
+                .set(Errors, list(errors)?)
                 .set(IsFinal, 1)
                 .set(Outputs, outputs)
                 .set(Score, score.map_or(Value::Null, Value::Real))
@@ -520,7 +544,7 @@ fn apply_one(
         }
         EventKind::StepFailed { at, error }
         | EventKind::StepTimedOut { at, error }
-        | EventKind::StepBlocked { at, error } => {
+        | EventKind::StepBlocked { at, error, .. } => {
             let status = match &event.kind {
                 EventKind::StepFailed { .. } => "failed",
                 EventKind::StepTimedOut { .. } => "timed_out",
@@ -528,6 +552,14 @@ fn apply_one(
             };
             final_attempt(pass.patch(run_id, wf, at), status, Some(error), t);
             pass.dirty(run_id, &at.step, None);
+        }
+        EventKind::ApprovalRequested { at, .. } => {
+            pass.patch(run_id, wf, at)
+                .set(Status, text("waiting"))
+                .set(Round, i64::from(at.round));
+        }
+        EventKind::RunWaiting { waiting } => {
+            st.get(Q::RunWaiting)?.execute(params![run_id, waiting])?;
         }
         EventKind::StepInterrupted { at } => {
             final_attempt(pass.patch(run_id, wf, at), "interrupted", None, t);
@@ -541,6 +573,7 @@ fn apply_one(
             match attempt {
                 Some(n) => {
                     let at = AttemptRef {
+                        round: 1,
                         step: step.clone(),
                         element: *element,
                         attempt: *n,
@@ -843,11 +876,14 @@ mod tests {
     #[test]
     fn completions_are_urgent_and_output_lines_are_not() {
         let at = AttemptRef {
+            round: 1,
             step: "a".into(),
             element: None,
             attempt: 1,
         };
         assert!(is_urgent(&EventKind::StepSucceeded {
+            recommendations: Vec::new(),
+            errors: Vec::new(),
             at: at.clone(),
             outputs: Default::default(),
             score: None,
@@ -917,6 +953,7 @@ mod tests {
     fn grouped_metrics_equal_per_step_metrics() {
         use braid_engine::events::Event;
         let at = |step: usize, element: Option<u32>, attempt| AttemptRef {
+            round: 1,
             step: format!("s{step}"),
             element,
             attempt,
@@ -945,6 +982,8 @@ mod tests {
                     }
                 } else {
                     EventKind::StepSucceeded {
+                        recommendations: Vec::new(),
+                        errors: Vec::new(),
                         at: at(step, e, 1),
                         outputs: Default::default(),
                         score: None,
@@ -979,6 +1018,7 @@ mod tests {
     fn one_composed_upsert_equals_event_by_event_upserts() {
         use braid_engine::events::Event;
         let at = |n| AttemptRef {
+            round: 1,
             step: "s".into(),
             element: Some(3),
             attempt: n,
@@ -1011,6 +1051,8 @@ mod tests {
             EventKind::StepQueued { at: at(2) },
             EventKind::StepStarted { at: at(2) },
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: at(2),
                 outputs: serde_json::from_str(r#"{"k": [1, 2]}"#).unwrap(),
                 score: Some(1.5),
@@ -1018,6 +1060,8 @@ mod tests {
             },
             // A replayed completion must not move the finish time.
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: at(2),
                 outputs: Default::default(),
                 score: None,

@@ -107,6 +107,8 @@ pub enum AttemptStatus {
     Cancelled,
     Interrupted,
     Reused,
+    /// An approval step waiting for a person's decision.
+    Waiting,
 }
 
 impl AttemptStatus {
@@ -121,6 +123,7 @@ impl AttemptStatus {
             AttemptStatus::Cancelled => "cancelled",
             AttemptStatus::Interrupted => "interrupted",
             AttemptStatus::Reused => "reused",
+            AttemptStatus::Waiting => "waiting",
         }
     }
 
@@ -160,6 +163,19 @@ pub struct AttemptRecord {
     pub retry_delay_ms: Option<u64>,
     /// For a result carried over by `rerun`: the run it came from.
     pub reused_from: Option<String>,
+    /// The innermost loop's round (1 outside loops).
+    #[serde(default = "one")]
+    pub round: u32,
+    /// What the agent recommended (a JSON list).
+    #[serde(default)]
+    pub recommendations: Vec<serde_json::Value>,
+    /// Non-fatal errors it reported beside a result.
+    #[serde(default)]
+    pub errors: Vec<serde_json::Value>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -45,7 +45,8 @@ const RUN_COLUMNS: &str = "r.run_id, r.workflow_id, r.status, r.started_at_ms, r
 
 const ATTEMPT_COLUMNS: &str = "step, element, attempt, status, is_final, queued_at_ms,
     started_at_ms, finished_at_ms, duration_ms, exit_code, score, approved, outputs, error,
-    stdout_tail, stderr_tail, pid, pgid, retry_delay_ms, reused_from";
+    stdout_tail, stderr_tail, pid, pgid, retry_delay_ms, reused_from, round, recommendations,
+    errors";
 
 fn u64_of(v: Option<i64>) -> Option<u64> {
     v.and_then(|v| u64::try_from(v).ok())
@@ -108,6 +109,16 @@ fn attempt_record(row: &Row<'_>) -> Result<AttemptRecord> {
         pgid: row.get(17)?,
         retry_delay_ms: u64_of(row.get(18)?),
         reused_from: row.get(19)?,
+        round: row.get::<_, Option<u32>>(20)?.unwrap_or(1),
+        recommendations: json_list(row.get(21)?)?,
+        errors: json_list(row.get(22)?)?,
+    })
+}
+
+fn json_list(text: Option<String>) -> Result<Vec<serde_json::Value>> {
+    Ok(match text {
+        Some(t) => serde_json::from_str(&t)?,
+        None => Vec::new(),
     })
 }
 
@@ -730,6 +741,32 @@ impl Store {
         })
     }
 
+    /// Rounds the loop entered at `to` ran in each of the last `limit`
+    /// finished runs of a workflow (1 where no `loop_round` was recorded),
+    /// newest first.
+    pub fn recent_loop_rounds(
+        &self,
+        workflow_id: &str,
+        to: &str,
+        limit: usize,
+    ) -> Result<Vec<u32>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let conn = self.conn();
+        db::retry(|| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT COALESCE(MAX(json_extract(e.payload, '$.round')), 1)
+                 FROM runs r LEFT JOIN events e ON e.run_id = r.run_id
+                   AND e.type = 'loop_round' AND json_extract(e.payload, '$.to') = ?2
+                 WHERE r.workflow_id = ?1 AND r.status NOT IN ('running', 'waiting')
+                 GROUP BY r.run_id ORDER BY r.started_at_ms DESC LIMIT ?3",
+            )?;
+            let rows = stmt
+                .query_map(params![workflow_id, to, limit], |r| r.get::<_, u32>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
     /// Median duration of the last `window` successful attempts of a step
     /// (the mean of the middle two for an even count); see
     /// [`Store::recent_durations`] for `time_scaled`.
@@ -759,6 +796,19 @@ impl History for Store {
         self.median_duration_ms(workflow_id, step_id, HISTORY_WINDOW, time_scaled)
             .ok()
             .flatten()
+    }
+
+    fn loop_rounds(&self, workflow_id: &str, to: &str) -> Option<u32> {
+        let mut rounds = self
+            .recent_loop_rounds(workflow_id, to, HISTORY_WINDOW)
+            .ok()?;
+        rounds.sort_unstable();
+        let n = rounds.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(rounds[n / 2]),
+            _ => Some((rounds[n / 2 - 1] + rounds[n / 2]).div_ceil(2)),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ function describe(e: RunEvent): { who: string; what: string; status?: string } {
     case "step_queued":
       return { who: e.step + el, what: "queued", status: "queued" };
     case "step_started":
-      return { who: e.step + el, what: `attempt ${e.attempt} started`, status: "running" };
+      return { who: e.step + el, what: `attempt ${e.attempt}${e.round > 1 ? ` (round ${e.round})` : ""} started`, status: "running" };
     case "step_reused":
       return { who: e.step + el, what: `reused from ${e.from_run}`, status: "succeeded" };
     case "step_interrupted":
@@ -58,6 +58,14 @@ function describe(e: RunEvent): { who: string; what: string; status?: string } {
       return { who: e.step + el, what: `metrics ${JSON.stringify(e.metrics)}` };
     case "sub_run_started":
       return { who: e.step + el, what: `sub-run ${e.run_id} (${e.workflow_id})` };
+    case "approval_requested":
+      return { who: e.step + el, what: `waiting for a person: ${e.prompt}`, status: "waiting" };
+    case "run_waiting":
+      return { who: "run", what: e.waiting ? "waiting for a decision" : "running again", status: e.waiting ? "waiting" : "running" };
+    case "loop_round":
+      return { who: e.to, what: `round ${e.round} (loop back from ${e.from})`, status: "running" };
+    case "loop_exhausted":
+      return { who: e.to, what: `loop stopped after ${e.rounds} rounds (max_rounds)`, status: "interrupted" };
   }
 }
 

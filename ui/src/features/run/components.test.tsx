@@ -15,16 +15,16 @@ function stream(kinds: EventKind[], t0 = 1_000_000): RunEvent[] {
 
 const events = stream([
   { type: "run_started", run_id: "R1", workflow_id: "review", inputs: { page_id: "p" }, time_scale: 1, concurrency: 4 },
-  { type: "step_started", step: "draft", attempt: 1 },
-  { type: "output_line", step: "draft", attempt: 1, stream: "stdout", line: "drafting page p" },
-  { type: "step_succeeded", step: "draft", attempt: 1, outputs: { text: "hello" } },
+  { type: "step_started", step: "draft", attempt: 1, round: 1 },
+  { type: "output_line", step: "draft", attempt: 1, round: 1, stream: "stdout", line: "drafting page p" },
+  { type: "step_succeeded", step: "draft", attempt: 1, round: 1, outputs: { text: "hello" } },
   { type: "context_write", writer: "draft", key: "text", new: "hello" },
   { type: "group_started", group: "gates" },
-  { type: "step_started", step: "legal", attempt: 1 },
-  { type: "attempt_failed", step: "legal", attempt: 1, error: "flaky", timed_out: false },
-  { type: "step_retrying", step: "legal", attempt: 1, next_attempt: 2, delay_ms: 60_000 },
-  { type: "step_started", step: "brand", attempt: 1 },
-  { type: "step_succeeded", step: "brand", attempt: 1, outputs: {}, score: 75 },
+  { type: "step_started", step: "legal", attempt: 1, round: 1 },
+  { type: "attempt_failed", step: "legal", attempt: 1, round: 1, error: "flaky", timed_out: false },
+  { type: "step_retrying", step: "legal", attempt: 1, round: 1, next_attempt: 2, delay_ms: 60_000 },
+  { type: "step_started", step: "brand", attempt: 1, round: 1 },
+  { type: "step_succeeded", step: "brand", attempt: 1, round: 1, outputs: {}, score: 75 },
 ]);
 
 function show(k = events.length) {

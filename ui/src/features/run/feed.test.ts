@@ -33,8 +33,8 @@ function burst(n: number): RunEvent[] {
   ];
   let seq = 2;
   for (let i = 0; i < n; i++) {
-    ev.push({ seq: seq++, at_ms: i, type: "step_started", step: "work", element: i, attempt: 1 });
-    ev.push({ seq: seq++, at_ms: i, type: "step_succeeded", step: "work", element: i, attempt: 1, outputs: {} });
+    ev.push({ seq: seq++, at_ms: i, type: "step_started", step: "work", element: i, attempt: 1, round: 1 });
+    ev.push({ seq: seq++, at_ms: i, type: "step_succeeded", step: "work", element: i, attempt: 1, round: 1, outputs: {} });
   }
   return ev;
 }

@@ -29,9 +29,9 @@ describe("applyEvents", () => {
   test("a step goes pending → running → succeeded, with attempt, times and outputs", () => {
     const ev = stream([
       started,
-      { type: "step_queued", step: "validate", attempt: 1 },
-      { type: "step_started", step: "validate", attempt: 1 },
-      { type: "step_succeeded", step: "validate", attempt: 1, outputs: { ok: true }, score: 90, approved: true },
+      { type: "step_queued", step: "validate", attempt: 1, round: 1 },
+      { type: "step_started", step: "validate", attempt: 1, round: 1 },
+      { type: "step_succeeded", step: "validate", attempt: 1, round: 1, outputs: { ok: true }, score: 90, approved: true },
     ]);
     const v0 = initialView(blogShape);
     expect(v0.nodes.validate.status).toBe("pending");
@@ -51,16 +51,16 @@ describe("applyEvents", () => {
   test("retries: attempt number, countdown target, then success", () => {
     const ev = stream([
       started,
-      { type: "step_started", step: "validate", attempt: 1 },
-      { type: "attempt_failed", step: "validate", attempt: 1, error: "exit 1", timed_out: false },
-      { type: "step_retrying", step: "validate", attempt: 1, next_attempt: 2, delay_ms: 500 },
+      { type: "step_started", step: "validate", attempt: 1, round: 1 },
+      { type: "attempt_failed", step: "validate", attempt: 1, round: 1, error: "exit 1", timed_out: false },
+      { type: "step_retrying", step: "validate", attempt: 1, round: 1, next_attempt: 2, delay_ms: 500 },
     ]);
     const v = applyEvents(initialView(blogShape), ev);
     expect(v.nodes.validate).toMatchObject({ status: "running", attempt: 1, error: "exit 1", retryAt: ev[3].at_ms + 500 });
     const more = stream(
       [
-        { type: "step_started", step: "validate", attempt: 2 },
-        { type: "step_succeeded", step: "validate", attempt: 2, outputs: {} },
+        { type: "step_started", step: "validate", attempt: 2, round: 1 },
+        { type: "step_succeeded", step: "validate", attempt: 2, round: 1, outputs: {} },
       ],
       4,
     );
@@ -71,13 +71,13 @@ describe("applyEvents", () => {
   test("groups aggregate (outcome + score), taken edges follow the outcome, the rejected route is skipped", () => {
     const ev = stream([
       started,
-      { type: "step_started", step: "validate", attempt: 1 },
-      { type: "step_succeeded", step: "validate", attempt: 1, outputs: {} },
+      { type: "step_started", step: "validate", attempt: 1, round: 1 },
+      { type: "step_succeeded", step: "validate", attempt: 1, round: 1, outputs: {} },
       { type: "group_started", group: "gates" },
-      { type: "step_started", step: "brand", attempt: 1 },
-      { type: "step_started", step: "legal", attempt: 1 },
-      { type: "step_succeeded", step: "brand", attempt: 1, outputs: {}, score: 91, approved: true },
-      { type: "step_succeeded", step: "legal", attempt: 1, outputs: {}, score: 88, approved: true },
+      { type: "step_started", step: "brand", attempt: 1, round: 1 },
+      { type: "step_started", step: "legal", attempt: 1, round: 1 },
+      { type: "step_succeeded", step: "brand", attempt: 1, round: 1, outputs: {}, score: 91, approved: true },
+      { type: "step_succeeded", step: "legal", attempt: 1, round: 1, outputs: {}, score: 88, approved: true },
       { type: "context_write", writer: "gates", key: "gates.outcome", new: "approved" },
       { type: "context_write", writer: "gates", key: "gates.score", new: 89.2 },
       { type: "group_aggregated", group: "gates", outcome: "approved", score: 89.2, approved: true },
@@ -117,10 +117,10 @@ describe("applyEvents", () => {
       stream([
         started,
         { type: "group_started", group: "race" },
-        { type: "step_started", step: "a", attempt: 1 },
-        { type: "step_started", step: "b", attempt: 1 },
-        { type: "step_queued", step: "c", attempt: 1 },
-        { type: "step_succeeded", step: "a", attempt: 1, outputs: {}, approved: true },
+        { type: "step_started", step: "a", attempt: 1, round: 1 },
+        { type: "step_started", step: "b", attempt: 1, round: 1 },
+        { type: "step_queued", step: "c", attempt: 1, round: 1 },
+        { type: "step_succeeded", step: "a", attempt: 1, round: 1, outputs: {}, approved: true },
         { type: "step_cancelled", step: "c" },
         { type: "group_aggregated", group: "race", outcome: "approved", score: 100, approved: true },
         { type: "step_cancelled", step: "b", attempt: 1 },
@@ -139,13 +139,13 @@ describe("applyEvents", () => {
     const ev = stream([
       started,
       { type: "group_started", group: "pages", elements: 4 },
-      { type: "step_queued", step: "audit", element: 0, attempt: 1 },
-      { type: "step_queued", step: "audit", element: 1, attempt: 1 },
-      { type: "step_started", step: "audit", element: 0, attempt: 1 },
-      { type: "step_started", step: "audit", element: 1, attempt: 1 },
-      { type: "step_succeeded", step: "audit", element: 0, attempt: 1, outputs: { x: 1 } },
-      { type: "attempt_failed", step: "audit", element: 1, attempt: 1, error: "boom", timed_out: false },
-      { type: "step_retrying", step: "audit", element: 1, attempt: 1, next_attempt: 2, delay_ms: 100 },
+      { type: "step_queued", step: "audit", element: 0, attempt: 1, round: 1 },
+      { type: "step_queued", step: "audit", element: 1, attempt: 1, round: 1 },
+      { type: "step_started", step: "audit", element: 0, attempt: 1, round: 1 },
+      { type: "step_started", step: "audit", element: 1, attempt: 1, round: 1 },
+      { type: "step_succeeded", step: "audit", element: 0, attempt: 1, round: 1, outputs: { x: 1 } },
+      { type: "attempt_failed", step: "audit", element: 1, attempt: 1, round: 1, error: "boom", timed_out: false },
+      { type: "step_retrying", step: "audit", element: 1, attempt: 1, round: 1, next_attempt: 2, delay_ms: 100 },
     ]);
     const v = applyEvents(initialView(shape), ev);
     expect(v.nodes.audit.counts).toEqual({ pending: 2, running: 1, succeeded: 1 });
@@ -156,10 +156,10 @@ describe("applyEvents", () => {
       v,
       stream(
         [
-          { type: "step_started", step: "audit", element: 1, attempt: 2 },
-          { type: "step_failed", step: "audit", element: 1, attempt: 2, error: "boom again" },
-          { type: "step_started", step: "audit", element: 2, attempt: 1 },
-          { type: "step_timed_out", step: "audit", element: 2, attempt: 1, error: "timeout" },
+          { type: "step_started", step: "audit", element: 1, attempt: 2, round: 1 },
+          { type: "step_failed", step: "audit", element: 1, attempt: 2, round: 1, error: "boom again" },
+          { type: "step_started", step: "audit", element: 2, attempt: 1, round: 1 },
+          { type: "step_timed_out", step: "audit", element: 2, attempt: 1, round: 1, error: "timeout" },
           { type: "step_cancelled", step: "audit", element: 3 },
           { type: "group_aggregated", group: "pages", outcome: "needs_work", score: 25, approved: false },
         ],
@@ -178,7 +178,7 @@ describe("applyEvents", () => {
   test("skipped and cancelled runs: group ids are skipped/cancelled with their branches; finished steps keep their result", () => {
     const ev = stream([
       started,
-      { type: "step_started", step: "validate", attempt: 1 },
+      { type: "step_started", step: "validate", attempt: 1, round: 1 },
       { type: "step_cancelled", step: "validate", attempt: 1 },
       { type: "step_cancelled", step: "gates" },
       { type: "step_cancelled", step: "brand" },
@@ -199,11 +199,11 @@ describe("applyEvents", () => {
       initialView(blogShape),
       stream([
         started,
-        { type: "step_started", step: "validate", attempt: 1 },
-        { type: "process_spawned", step: "validate", attempt: 1, pid: 42, pgid: 42 },
-        { type: "output_line", step: "validate", attempt: 1, stream: "stdout", line: "checking" },
-        { type: "output_line", step: "validate", attempt: 1, stream: "stderr", line: "warn: x" },
-        { type: "attempt_ended", step: "validate", attempt: 1, exit_code: 0, stdout_tail: "checking\n", stderr_tail: "warn: x\n", duration_ms: 12 },
+        { type: "step_started", step: "validate", attempt: 1, round: 1 },
+        { type: "process_spawned", step: "validate", attempt: 1, round: 1, pid: 42, pgid: 42 },
+        { type: "output_line", step: "validate", attempt: 1, round: 1, stream: "stdout", line: "checking" },
+        { type: "output_line", step: "validate", attempt: 1, round: 1, stream: "stderr", line: "warn: x" },
+        { type: "attempt_ended", step: "validate", attempt: 1, round: 1, exit_code: 0, stdout_tail: "checking\n", stderr_tail: "warn: x\n", duration_ms: 12 },
       ]),
     );
     expect(v.nodes.validate.pid).toBe(42);
@@ -224,9 +224,9 @@ describe("applyEvents", () => {
       initialView(blogShape),
       stream([
         started,
-        { type: "step_reused", step: "validate", attempt: 1, from_run: "R0" },
-        { type: "step_succeeded", step: "validate", attempt: 1, outputs: {} },
-        { type: "step_reused", step: "brand", attempt: 1, from_run: "R0" },
+        { type: "step_reused", step: "validate", attempt: 1, round: 1, from_run: "R0" },
+        { type: "step_succeeded", step: "validate", attempt: 1, round: 1, outputs: {} },
+        { type: "step_reused", step: "brand", attempt: 1, round: 1, from_run: "R0" },
       ]),
     );
     expect(v.nodes.validate).toMatchObject({ status: "succeeded", reused: true });
@@ -234,7 +234,7 @@ describe("applyEvents", () => {
   });
 
   test("events seen twice (a batch replayed) change nothing", () => {
-    const ev = stream([started, { type: "step_started", step: "validate", attempt: 1 }]);
+    const ev = stream([started, { type: "step_started", step: "validate", attempt: 1, round: 1 }]);
     const v = applyEvents(initialView(blogShape), ev);
     expect(applyEvents(v, ev)).toEqual(v);
     expect(v.eventCount).toBe(2);
@@ -243,7 +243,7 @@ describe("applyEvents", () => {
 
 describe("reconcile", () => {
   test("the store's summary wins over what the events left", () => {
-    const v = applyEvents(initialView(blogShape), stream([started, { type: "step_started", step: "validate", attempt: 1 }]));
+    const v = applyEvents(initialView(blogShape), stream([started, { type: "step_started", step: "validate", attempt: 1, round: 1 }]));
     const summary: RunSummary = {
       run_id: "R1",
       workflow_id: "blog",
@@ -251,11 +251,11 @@ describe("reconcile", () => {
       started_at: "2026-01-01T00:00:00Z",
       duration_ms: 5000,
       steps: {
-        validate: { status: "failed", attempts: 2, duration_ms: 10, score: null, approved: null, error: "exit 3" },
-        brand: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null },
-        legal: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null },
-        transform: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null },
-        return: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null },
+        validate: { status: "failed", attempts: 2, duration_ms: 10, score: null, approved: null, error: "exit 3", recommendations: [] },
+        brand: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null, recommendations: [] },
+        legal: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null, recommendations: [] },
+        transform: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null, recommendations: [] },
+        return: { status: "skipped", attempts: 0, duration_ms: 0, score: null, approved: null, error: null, recommendations: [] },
       },
       groups: { gates: { outcome: null, score: null } },
       context: { page_id: "p" },
@@ -278,7 +278,7 @@ describe("reconcile", () => {
       status: "succeeded",
       started_at: "2026-01-01T00:00:00Z",
       duration_ms: 1,
-      steps: { audit: { status: "succeeded", attempts: 3, duration_ms: 1, score: null, approved: null, error: null, elements: { succeeded: 3 } } },
+      steps: { audit: { status: "succeeded", attempts: 3, duration_ms: 1, score: null, approved: null, error: null, recommendations: [], elements: { succeeded: 3 } } },
       groups: { pages: { outcome: "approved", score: 100 } },
       context: {},
     });

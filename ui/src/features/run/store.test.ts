@@ -40,8 +40,8 @@ const summary: RunSummary = {
   started_at: "2026-01-01T00:00:00Z",
   duration_ms: 50,
   steps: {
-    a: { status: "succeeded", attempts: 1, duration_ms: 10, score: null, approved: null, error: null },
-    b: { status: "succeeded", attempts: 1, duration_ms: 10, score: null, approved: null, error: null },
+    a: { status: "succeeded", attempts: 1, duration_ms: 10, score: null, approved: null, error: null, recommendations: [] },
+    b: { status: "succeeded", attempts: 1, duration_ms: 10, score: null, approved: null, error: null, recommendations: [] },
   },
   groups: {},
   context: {},
@@ -56,7 +56,7 @@ describe("run store", () => {
   test("streams events per frame, reconciles on finished, and still takes a batch that arrives after it", async () => {
     backend.answers.push({ kind: "started", run_id: "R1", reused: [] } satisfies RunStart);
     await startRun("/tmp/w.json", shape, {}, 1);
-    send({ kind: "events", events: ev([{ type: "run_started", run_id: "R1", workflow_id: "w", inputs: {}, time_scale: 1, concurrency: 4 }, { type: "step_started", step: "a", attempt: 1 }]) });
+    send({ kind: "events", events: ev([{ type: "run_started", run_id: "R1", workflow_id: "w", inputs: {}, time_scale: 1, concurrency: 4 }, { type: "step_started", step: "a", attempt: 1, round: 1 }]) });
     await waitFor(() => expect(useRun.getState().view?.nodes.a.status).toBe("running"));
     expect(useRun.getState().mode).toBe("live");
     // The summary overtakes the last batch (two channels' worth of ordering).
@@ -64,7 +64,7 @@ describe("run store", () => {
     expect(useRun.getState().view?.nodes.b.status).toBe("succeeded");
     expect(useRun.getState().view?.status).toBe("succeeded");
     expect(useRun.getState().perf?.events).toBe(2);
-    send({ kind: "events", events: ev([{ type: "step_succeeded", step: "a", attempt: 1, outputs: {} }, { type: "step_started", step: "b", attempt: 1 }, { type: "step_succeeded", step: "b", attempt: 1, outputs: {} }, { type: "run_finished", status: "succeeded" }], 2) });
+    send({ kind: "events", events: ev([{ type: "step_succeeded", step: "a", attempt: 1, round: 1, outputs: {} }, { type: "step_started", step: "b", attempt: 1, round: 1 }, { type: "step_succeeded", step: "b", attempt: 1, round: 1, outputs: {} }, { type: "run_finished", status: "succeeded" }], 2) });
     await waitFor(() => expect(useRun.getState().events.length).toBe(6));
     // Late events are recorded, and the view still ends at the summary.
     expect(useRun.getState().view?.nodes.b.status).toBe("succeeded");

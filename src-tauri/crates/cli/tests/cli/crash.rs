@@ -314,9 +314,15 @@ fn after_kill_9_show_agrees_with_runs_and_resume_neither_stretches_nor_repeats()
             )
         })
         .collect();
-    let expected: Vec<(String, String)> = [("$context", "topic"), ("a", "draft"), ("b", "final")]
-        .iter()
-        .map(|(w, k)| (w.to_string(), k.to_string()))
-        .collect();
+    let expected: Vec<(String, String)> = [
+        ("$context", "topic"),
+        ("a", "draft"),
+        ("a", "a.recommendations"),
+        ("b", "final"),
+        ("b", "b.recommendations"),
+    ]
+    .iter()
+    .map(|(w, k)| (w.to_string(), k.to_string()))
+    .collect();
     assert_eq!(writes, expected, "each write once in the audit trail");
 }

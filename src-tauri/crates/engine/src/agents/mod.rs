@@ -7,6 +7,7 @@
 //! an [`AttemptReport`]. It never touches the context or the scheduler: what
 //! it returns is judged by the state machine.
 
+pub mod approval;
 pub mod http;
 pub mod llm;
 pub mod net;
@@ -40,6 +41,8 @@ pub struct Attempt {
     pub inputs: JsonMap,
     /// Map element `(index, item)`.
     pub element: Option<(u32, Value)>,
+    /// The rounds of the loops around the step, outermost first ("1" outside loops).
+    pub rounds: String,
     pub timeout: Option<Duration>,
     pub cancel: CancellationToken,
     /// Multiplies simulated durations.
@@ -170,5 +173,8 @@ pub fn for_step(agent: &model::Agent) -> Option<Box<dyn Agent>> {
         model::Agent::Http(http) => Some(Box::new(http::HttpAgent::new(http.clone()))),
         model::Agent::Llm(llm) => Some(Box::new(llm::LlmAgent::new(llm.clone()))),
         model::Agent::Workflow(_) => None,
+        model::Agent::Approval(approval) => {
+            Some(Box::new(approval::ApprovalAgent::new(approval.clone())))
+        }
     }
 }

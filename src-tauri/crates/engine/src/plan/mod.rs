@@ -40,6 +40,12 @@ pub trait History {
     /// so runs rehearsed at different scales agree. Other agents run in
     /// real time whatever the scale.
     fn duration_ms(&self, workflow_id: &str, step_id: &str, time_scaled: bool) -> Option<u64>;
+
+    /// The median number of rounds the loop entered at `to` ran in earlier
+    /// runs (format revision 2); `None`: no history, plan one round.
+    fn loop_rounds(&self, _workflow_id: &str, _to: &str) -> Option<u32> {
+        None
+    }
 }
 
 /// No history: predictions come from the file alone.
@@ -98,6 +104,19 @@ pub struct Plan {
     /// uses for a recorded run).
     #[serde(default)]
     pub slack: IndexMap<String, u64>,
+    /// Per loop (by the id of its `to`): the rounds rehearsed and where
+    /// that number came from (`history`: the median of earlier runs;
+    /// `default`: one round).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub loops: IndexMap<String, LoopPrediction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LoopPrediction {
+    pub rounds: u32,
+    /// `history` or `default`.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,7 +175,31 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
         })
         .collect();
     let durations: Vec<u64> = steps.values().map(|p| p.predicted_ms).collect();
-    let outcome = rehearse::run(valid, &durations, options.default_concurrency);
+    let loops: IndexMap<String, LoopPrediction> = valid
+        .loops()
+        .iter()
+        .map(|l| {
+            let to = valid.node_id(l.to).to_string();
+            let prediction = match options.history.loop_rounds(&workflow.id, &to) {
+                Some(rounds) => LoopPrediction {
+                    rounds: rounds.clamp(1, l.max_rounds),
+                    source: "history".into(),
+                },
+                None => LoopPrediction {
+                    rounds: 1,
+                    source: "default".into(),
+                },
+            };
+            (to, prediction)
+        })
+        .collect();
+    let planned_rounds = loops.iter().map(|(k, p)| (k.clone(), p.rounds)).collect();
+    let outcome = rehearse::run(
+        valid,
+        &durations,
+        options.default_concurrency,
+        &planned_rounds,
+    );
     let critical_path = critical_path(valid, &outcome);
     let elapsed: Vec<Option<u64>> = outcome
         .spans
@@ -194,6 +237,7 @@ pub fn plan(valid: &ValidWorkflow, options: &PlanOptions) -> Plan {
             .filter_map(|(s, span)| span.map(|span| (workflow.steps[s].id.clone(), span)))
             .collect(),
         slack,
+        loops,
     }
 }
 

@@ -68,12 +68,19 @@ struct Rehearsal<'v> {
     results: Vec<AgentResult>,
 }
 
-pub(super) fn run(valid: &ValidWorkflow, durations: &[u64], default_concurrency: usize) -> Outcome {
+/// `planned_rounds`: per loop (by its `to`), the rounds to rehearse.
+pub(super) fn run(
+    valid: &ValidWorkflow,
+    durations: &[u64],
+    default_concurrency: usize,
+    planned_rounds: &std::collections::HashMap<String, u32>,
+) -> Outcome {
     let workflow = valid.workflow();
     let options = MachineOptions {
         default_concurrency,
-        time_scale: 1.0,
-        seed: 0,
+        check_inputs: false,
+        planned_rounds: planned_rounds.clone(),
+        ..MachineOptions::default()
     };
     let mut machine = Machine::new(valid, planned_inputs(workflow), options);
     let mut rehearsal = Rehearsal {

@@ -96,10 +96,9 @@ pub fn aggregate(rule: &Aggregate, branches: &[Branch]) -> Aggregation {
     let share = approvals as f64 / n * 100.0;
     let (approved, score) = match rule.strategy {
         Strategy::All => unreachable!("handled above"),
-        Strategy::Unanimous => {
-            let all = approvals == counted.len();
-            (all, if all { 100.0 } else { 0.0 })
-        }
+        // Scored by the approved share (revision 2), so `needs_work_at` can
+        // tell mixed verdicts (needs work) from none approving (rejected).
+        Strategy::Unanimous => (approvals == counted.len(), share),
         Strategy::Majority => (approvals as f64 > n / 2.0, share),
         Strategy::Quorum => (approvals as i64 >= rule.k.unwrap_or(1), share),
         Strategy::Weighted => {
@@ -240,7 +239,7 @@ mod tests {
     fn unanimous_majority_quorum() {
         assert_eq!(
             aggregate(&rule(Strategy::Unanimous), &[yes(true), yes(false)]).score,
-            Some(0.0)
+            Some(50.0)
         );
         let m = aggregate(
             &rule(Strategy::Majority),

@@ -143,7 +143,7 @@ pub async fn run(
     let options = MachineOptions {
         default_concurrency,
         time_scale: request.time_scale,
-        seed: 0,
+        ..MachineOptions::default()
     };
     // Secrets first: every value is known to the masker before any event
     // is emitted or anything runs that could echo one.
@@ -363,12 +363,14 @@ impl Driver {
             step: step.id.clone(),
             element: start.element.as_ref().map(|e| e.0),
             attempt: start.attempt,
+            round: start.round,
         };
         let attempt = Attempt {
             step: step.clone(),
             at: at.clone(),
             inputs: start.inputs,
             element: start.element,
+            rounds: start.rounds,
             timeout: start.timeout_ms.map(Duration::from_millis),
             cancel: token,
             time_scale: self.time_scale,

@@ -24,6 +24,17 @@ pub struct RunSummary {
     /// Why the run did not succeed, when it says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Per loop (by the id of its `to`): rounds run, and whether the round
+    /// limit (not the condition) ended it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub loops: IndexMap<String, LoopSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LoopSummary {
+    pub rounds: u32,
+    pub exhausted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +49,16 @@ pub struct StepSummary {
     /// For a map branch: how many elements ended in each status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elements: Option<IndexMap<String, u32>>,
+    /// Why it did not succeed, as a code: `failed`, `timed_out`, `blocked`,
+    /// `input_not_written`, `cancelled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The rounds it ran in, when a loop ran it more than once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u32>,
+    /// What its last attempt recommended (for a map branch: every element's).
+    #[serde(default)]
+    pub recommendations: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +81,21 @@ struct Exec {
     score: Option<f64>,
     approved: Option<bool>,
     error: Option<String>,
+    error_code: Option<String>,
+    round: u32,
+    recommendations: Vec<serde_json::Value>,
+}
+
+impl Exec {
+    /// An event about round `round`: a new round starts the record afresh
+    /// (the span keeps the first start).
+    fn enter_round(&mut self, round: u32) {
+        if round > self.round {
+            self.round = round;
+            (self.error, self.error_code, self.score, self.approved) = (None, None, None, None);
+            self.recommendations.clear();
+        }
+    }
 }
 
 /// Folds a run's events (in sequence order) into its summary.
@@ -84,6 +120,7 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
             )
         })
         .collect();
+    let mut loops: IndexMap<String, LoopSummary> = IndexMap::new();
     let mut clock = RunClock::default();
     for event in events {
         let t = clock.time(event);
@@ -102,6 +139,7 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
             }
             EventKind::StepStarted { at } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
+                x.enter_round(at.round);
                 x.attempts = x.attempts.max(at.attempt);
                 x.first_start.get_or_insert(t);
                 x.status = Some(StepStatus::Running);
@@ -110,24 +148,68 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
                 at,
                 score,
                 approved,
+                recommendations,
                 ..
             } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
+                x.enter_round(at.round);
                 let end = if x.replayed { x.end } else { Some(t) };
-                (x.status, x.end, x.score, x.approved, x.error) =
-                    (Some(StepStatus::Succeeded), end, *score, *approved, None);
+                (x.status, x.end, x.score, x.approved, x.error, x.error_code) = (
+                    Some(StepStatus::Succeeded),
+                    end,
+                    *score,
+                    *approved,
+                    None,
+                    None,
+                );
+                x.recommendations = recommendations.clone();
             }
             EventKind::StepFailed { at, error }
             | EventKind::StepTimedOut { at, error }
-            | EventKind::StepBlocked { at, error } => {
-                let s = match &event.kind {
-                    EventKind::StepFailed { .. } => StepStatus::Failed,
-                    EventKind::StepTimedOut { .. } => StepStatus::TimedOut,
-                    _ => StepStatus::Blocked,
+            | EventKind::StepBlocked { at, error, .. } => {
+                let (s, code) = match &event.kind {
+                    EventKind::StepFailed { .. } => (StepStatus::Failed, "failed".to_string()),
+                    EventKind::StepTimedOut { .. } => {
+                        (StepStatus::TimedOut, "timed_out".to_string())
+                    }
+                    EventKind::StepBlocked { error_code, .. } => (
+                        StepStatus::Blocked,
+                        error_code.clone().unwrap_or_else(|| "blocked".into()),
+                    ),
+                    _ => unreachable!("matched above"),
                 };
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
+                x.enter_round(at.round);
                 let end = if x.replayed { x.end } else { Some(t) };
-                (x.status, x.end, x.error) = (Some(s), end, Some(error.clone()));
+                (x.status, x.end, x.error, x.error_code) =
+                    (Some(s), end, Some(error.clone()), Some(code));
+            }
+            EventKind::ApprovalRequested { at, .. } => {
+                let x = execs.entry((at.step.clone(), at.element)).or_default();
+                x.status = Some(StepStatus::Waiting);
+            }
+            EventKind::RunWaiting { waiting } if finished.is_none() => {
+                status = if *waiting {
+                    RunStatus::Waiting
+                } else {
+                    RunStatus::Running
+                };
+            }
+            EventKind::LoopRound { to, round, .. } => {
+                let entry = loops.entry(to.clone()).or_insert(LoopSummary {
+                    rounds: 1,
+                    exhausted: false,
+                });
+                entry.rounds = *round;
+            }
+            EventKind::LoopExhausted { to, rounds, .. } => {
+                loops.insert(
+                    to.clone(),
+                    LoopSummary {
+                        rounds: *rounds,
+                        exhausted: true,
+                    },
+                );
             }
             EventKind::AttemptFailed { at, error, .. } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
@@ -152,6 +234,7 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
                 let x = execs.entry((step.clone(), *element)).or_default();
                 if !x.status.is_some_and(StepStatus::is_final) {
                     (x.status, x.end) = (Some(StepStatus::Cancelled), Some(t));
+                    x.error_code = Some("cancelled".into());
                 }
             }
             EventKind::GroupAggregated {
@@ -200,6 +283,7 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
         groups,
         context,
         error,
+        loops,
     }
 }
 
@@ -240,6 +324,16 @@ fn step_summary(execs: &[(&Option<u32>, &Exec)]) -> StepSummary {
                 .then(|| x.error.clone())
                 .flatten()
         }),
+        error_code: elements.iter().find_map(|x| {
+            (x.status != Some(StepStatus::Succeeded))
+                .then(|| x.error_code.clone())
+                .flatten()
+        }),
+        rounds: elements.iter().map(|x| x.round).max().filter(|&r| r > 1),
+        recommendations: elements
+            .iter()
+            .flat_map(|x| x.recommendations.iter().cloned())
+            .collect(),
         elements: is_map.then(|| {
             let mut counts = IndexMap::new();
             for s in statuses {

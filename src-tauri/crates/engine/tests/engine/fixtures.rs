@@ -132,7 +132,7 @@ fn assert_paths_rooted(file: &str, diagnostics: &[Diagnostic]) {
 /// tests cover it. `workflow_cycle` comes from the separate cross-file pass
 /// (`validate::references`, tested there and through the CLI), not from
 /// `load`; `unsupported_agent` is no longer reported (every agent kind runs).
-const ERROR_CODES: [Code; 23] = [
+const ERROR_CODES: [Code; 24] = [
     Code::Parse,
     Code::UnknownField,
     Code::FormatVersion,
@@ -156,8 +156,14 @@ const ERROR_CODES: [Code; 23] = [
     Code::BadGroup,
     Code::UnknownPlaceholder,
     Code::BadUrl,
+    Code::BadLoop,
 ];
-const WARNING_CODES: [Code; 2] = [Code::Unreachable, Code::UnusedOutput];
+const WARNING_CODES: [Code; 4] = [
+    Code::Unreachable,
+    Code::UnusedOutput,
+    Code::UnknownRead,
+    Code::RacyRead,
+];
 
 #[test]
 fn examples_are_valid_without_diagnostics_and_plan() {

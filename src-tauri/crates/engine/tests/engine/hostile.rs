@@ -46,6 +46,7 @@ fn valid(bytes: &[u8]) -> ValidWorkflow {
 
 fn sim_step(id: &str) -> Step {
     Step {
+        reads: Vec::new(),
         id: id.to_string(),
         name: None,
         group: None,
@@ -84,6 +85,7 @@ fn workflow(steps: Vec<Step>, edges: Vec<Edge>) -> Workflow {
 
 fn edge(from: &str, to: &str) -> Edge {
     Edge {
+        loop_: None,
         from: from.to_string(),
         to: to.to_string(),
         when: None,

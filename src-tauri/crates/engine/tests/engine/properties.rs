@@ -24,6 +24,7 @@ use serde_json::Value;
 
 fn sim_step(id: &str, group: Option<&str>, duration_ms: u64) -> Step {
     Step {
+        reads: Vec::new(),
         id: id.to_string(),
         name: None,
         group: group.map(str::to_string),
@@ -345,7 +346,7 @@ proptest! {
         let steps = ids.iter().zip(&durations).map(|(id, &d)| sim_step(id, None, d)).collect();
         let edges = edges
             .into_iter()
-            .map(|(a, b, when)| Edge { from: endpoint(&ids, a), to: endpoint(&ids, b), when })
+            .map(|(a, b, when)| Edge { loop_: None, from: endpoint(&ids, a), to: endpoint(&ids, b), when })
             .collect();
         let wf = workflow(steps, Vec::new(), edges);
         if let Some(valid) = check_against_oracle(&wf, &ids, &ids)? {
@@ -413,7 +414,7 @@ proptest! {
         let outer: Vec<String> = step_ids.iter().chain(&group_ids).cloned().collect();
         let edges = edges
             .into_iter()
-            .map(|(a, b, when)| Edge { from: endpoint(&outer, a), to: endpoint(&outer, b), when })
+            .map(|(a, b, when)| Edge { loop_: None, from: endpoint(&outer, a), to: endpoint(&outer, b), when })
             .collect();
         let wf = workflow(steps, groups, edges);
         if let Some(valid) = check_against_oracle(&wf, &all_ids, &outer)? {
@@ -582,6 +583,7 @@ fn build_valid(case: &ValidCase) -> Workflow {
     let edges = edges
         .iter()
         .map(|&(a, b, when)| Edge {
+            loop_: None,
             from: ids[a].clone(),
             to: ids[b].clone(),
             when,

@@ -40,7 +40,8 @@ enum Write {
     /// An optional branch's output: the branch may fail and be left out of
     /// an approved group, so no condition implies the write.
     OptionalBranchOutput,
-    /// `<group>.outcome|score|approved`: written whenever the group finishes.
+    /// `<group>.outcome|score|approved`, `<node>.recommendations`,
+    /// `<to>.round`: written whenever the node finishes (or the loop starts).
     GroupOutcome,
 }
 
@@ -55,6 +56,11 @@ impl Write {
             Write::OptionalBranchOutput => false,
         }
     }
+}
+
+/// The feedback key every step (not a map's branch) and group writes.
+pub(crate) fn recommendations_key(node_id: &str) -> String {
+    format!("{node_id}.recommendations")
 }
 
 /// The outcome keys every group writes.
@@ -123,10 +129,47 @@ impl Flow<'_> {
                 NodeRef::Group(_) => Write::BranchOutput,
             };
             for key in &step.produces {
-                producers.entry(key).or_default().push((node, write));
+                producers
+                    .entry(key.as_str())
+                    .or_default()
+                    .push((node, write));
             }
         }
         producers
+    }
+
+    /// Keys the engine writes on its own: `<node>.recommendations` of every
+    /// step (but a map's branch) and group, `<group>.outcome|score|approved`,
+    /// `<to>.round` of every loop.
+    fn engine_keys(&self) -> Vec<(String, NodeIx, Write)> {
+        let wf = self.workflow;
+        let mut keys = Vec::new();
+        for (i, step) in wf.steps.iter().enumerate() {
+            let Some(node) = self.outer_of_step(i) else {
+                continue;
+            };
+            let write = match self.graph.graph[node] {
+                NodeRef::Step(_) => Write::GroupOutcome,
+                NodeRef::Group(g) if wf.groups[g].for_each.is_some() => continue,
+                NodeRef::Group(g) if wf.groups[g].aggregate.strategy == Strategy::First => continue,
+                NodeRef::Group(_) if !step.is_required() => Write::OptionalBranchOutput,
+                NodeRef::Group(_) => Write::BranchOutput,
+            };
+            keys.push((recommendations_key(&step.id), node, write));
+        }
+        for group in &wf.groups {
+            if let Some(&n) = self.graph.by_id.get(&group.id) {
+                for key in group_outcome_keys(&group.id) {
+                    keys.push((key, n, Write::GroupOutcome));
+                }
+                keys.push((recommendations_key(&group.id), n, Write::GroupOutcome));
+            }
+        }
+        for l in &self.graph.loops {
+            let key = format!("{}.round", self.graph.node_id(wf, l.to));
+            keys.push((key, l.to, Write::GroupOutcome));
+        }
+        keys
     }
 
     fn missing_inputs(&self, out: &mut Vec<Diagnostic>) {
@@ -138,18 +181,14 @@ impl Flow<'_> {
             .chain(wf.context.keys().map(String::as_str))
             .collect();
         let mut producers = self.producers();
-        let outcome_keys: Vec<(String, NodeIx)> = wf
-            .groups
-            .iter()
-            .filter_map(|g| self.graph.by_id.get(&g.id).map(|&n| (g, n)))
-            .flat_map(|(g, n)| group_outcome_keys(&g.id).into_iter().map(move |k| (k, n)))
-            .collect();
-        for (key, node) in &outcome_keys {
+        let engine_keys = self.engine_keys();
+        for (key, node, write) in &engine_keys {
             producers
                 .entry(key.as_str())
                 .or_default()
-                .push((*node, Write::GroupOutcome));
+                .push((*node, *write));
         }
+        self.check_reads(&base, &producers, out);
 
         // (reader node, key, path, ids to blame)
         let mut needs: Vec<(NodeIx, &str, String, Vec<String>)> = Vec::new();
@@ -234,6 +273,61 @@ impl Flow<'_> {
         }
     }
 
+    /// `reads` keys: nothing has to guarantee them, but one that nothing can
+    /// provide is probably a typo (`unknown_read`), and one written by a
+    /// node that may run at the same time as the reader is read or not
+    /// depending on timing (`racy_read`).
+    fn check_reads(
+        &self,
+        base: &HashSet<&str>,
+        producers: &HashMap<&str, Vec<(NodeIx, Write)>>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let wf = self.workflow;
+        for (i, step) in wf.steps.iter().enumerate() {
+            let Some(reader) = self.outer_of_step(i) else {
+                continue;
+            };
+            for (j, key) in step.reads.iter().enumerate() {
+                let path = format!("$.steps[{i}].reads[{j}]");
+                if base.contains(key.as_str()) {
+                    continue;
+                }
+                let Some(candidates) = producers.get(key.as_str()) else {
+                    out.push(
+                        Diagnostic::warning(
+                            Code::UnknownRead,
+                            path,
+                            format!("`{}` reads `{key}`, which no input, context key, step or group provides", step.id),
+                        )
+                        .with_nodes([&step.id]),
+                    );
+                    continue;
+                };
+                let racy = candidates.iter().find(|&&(p, _)| {
+                    let own = wf.steps[i].produces.contains(key) && p == reader;
+                    !own && (p == reader || (!self.before(p, reader) && !self.before(reader, p)))
+                });
+                if let Some(&(p, _)) = racy {
+                    let producer = self.graph.node_id(wf, p);
+                    out.push(
+                        Diagnostic::warning(
+                            Code::RacyRead,
+                            path,
+                            format!("`{}` reads `{key}`, which `{producer}` writes and may write while `{}` runs: connect them to read it for sure", step.id, step.id),
+                        )
+                        .with_nodes([step.id.as_str(), producer]),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Is `a` an ancestor of `b`?
+    fn before(&self, a: NodeIx, b: NodeIx) -> bool {
+        self.pos[a.index()] < self.pos[b.index()] && self.reaches(a, b)
+    }
+
     /// Fast path: an incoming edge straight from the producer settles it.
     fn direct(&self, node: NodeIx, producer: NodeIx, write: Write) -> bool {
         let mut incoming = self
@@ -249,6 +343,7 @@ impl Flow<'_> {
                 && write.implied_by(effective_when(
                     &self.workflow.edges[*e.weight()],
                     self.graph.graph[producer],
+                    self.workflow,
                 ))
         };
         match self.trigger(node) {
@@ -291,7 +386,7 @@ impl Flow<'_> {
             for e in g.edges_directed(node, Direction::Incoming) {
                 count += 1;
                 let q = e.source();
-                let when = effective_when(&self.workflow.edges[*e.weight()], g[q]);
+                let when = effective_when(&self.workflow.edges[*e.weight()], g[q], self.workflow);
                 let provides = (q == producer && write.implied_by(when)) || ok.contains(&q);
                 any |= provides;
                 all &= provides;
@@ -380,7 +475,7 @@ impl Flow<'_> {
                 continue;
             };
             let group = &wf.groups[gi];
-            let when = effective_when(&wf.edges[*e.weight()], g[e.source()]);
+            let when = effective_when(&wf.edges[*e.weight()], g[e.source()], wf);
             let reason = match when {
                 When::NeedsWork if group.aggregate.needs_work_at.is_none() => {
                     Some("the group has no needs_work_at, so it never ends `needs_work`")
@@ -441,7 +536,7 @@ impl Flow<'_> {
         let read: HashSet<&str> = wf
             .steps
             .iter()
-            .flat_map(|s| s.requires.iter().map(String::as_str))
+            .flat_map(|s| s.requires.iter().chain(&s.reads).map(String::as_str))
             .chain(wf.groups.iter().filter_map(|g| g.for_each.as_deref()))
             .collect();
         for (i, step) in wf.steps.iter().enumerate() {

@@ -30,6 +30,24 @@ pub struct WorkflowGraph {
     pub branches: Vec<Vec<usize>>,
     /// Outer nodes in a topological order (empty if the graph has a cycle).
     pub topo: Vec<NodeIx>,
+    /// Loop edges (not edges of `graph`), outermost first.
+    pub loops: Vec<LoopInfo>,
+    /// Per outer node: the innermost loop whose body holds it.
+    pub loop_of: Vec<Option<usize>>,
+}
+
+/// A loop edge and its body (format revision 2).
+#[derive(Debug, Clone)]
+pub struct LoopInfo {
+    /// Index into `workflow.edges`.
+    pub edge: usize,
+    pub from: NodeIx,
+    pub to: NodeIx,
+    pub max_rounds: u32,
+    /// Every node on a path `to` → `from`, in topological order (`to` first).
+    pub body: Vec<NodeIx>,
+    /// The innermost loop containing this one.
+    pub parent: Option<usize>,
 }
 
 impl WorkflowGraph {
@@ -104,6 +122,26 @@ impl ValidWorkflow {
             .into_iter()
             .map(|(i, target)| (target, &self.workflow.edges[i]))
     }
+    /// Edges into `node` as `(source, index into workflow.edges)`.
+    pub fn incoming_ix(&self, node: NodeIx) -> impl Iterator<Item = (NodeIx, usize)> + '_ {
+        use petgraph::visit::EdgeRef;
+        self.graph
+            .graph
+            .edges_directed(node, petgraph::Direction::Incoming)
+            .map(|e| (e.source(), *e.weight()))
+    }
+    /// Edges out of `node` as `(target, index into workflow.edges)`, in file order.
+    pub fn outgoing_ix(&self, node: NodeIx) -> Vec<(NodeIx, usize)> {
+        use petgraph::visit::EdgeRef;
+        let mut edges: Vec<(NodeIx, usize)> = self
+            .graph
+            .graph
+            .edges_directed(node, petgraph::Direction::Outgoing)
+            .map(|e| (e.target(), *e.weight()))
+            .collect();
+        edges.sort_unstable_by_key(|&(_, i)| i);
+        edges
+    }
     /// Nodes without incoming edges, in file order.
     pub fn roots(&self) -> Vec<NodeIx> {
         let mut roots: Vec<NodeIx> = self
@@ -129,6 +167,14 @@ impl ValidWorkflow {
             NodeRef::Group(_) => Trigger::All,
         }
     }
+    /// Loops, outermost first.
+    pub fn loops(&self) -> &[LoopInfo] {
+        &self.graph.loops
+    }
+    /// The innermost loop whose body holds `node`.
+    pub fn loop_of(&self, node: NodeIx) -> Option<usize> {
+        self.graph.loop_of.get(node.index()).copied().flatten()
+    }
     /// Branch steps of a group, by group index.
     pub fn branches(&self, group: usize) -> impl Iterator<Item = &Step> {
         self.graph.branches[group]
@@ -137,9 +183,13 @@ impl ValidWorkflow {
     }
 }
 
-/// The condition an edge carries, with the format's default filled in for its source.
-pub fn effective_when(edge: &Edge, source: NodeRef) -> When {
+/// The condition an edge carries, with the format's default filled in for
+/// its source: `approved` from a group, `succeeded` from a required step,
+/// `done` from an optional one (revision 2: an optional step's failure lets
+/// the run go on, as the word promises).
+pub fn effective_when(edge: &Edge, source: NodeRef, workflow: &Workflow) -> When {
     edge.when.unwrap_or(match source {
+        NodeRef::Step(i) if !workflow.steps[i].is_required() => When::Done,
         NodeRef::Step(_) => When::Succeeded,
         NodeRef::Group(_) => When::Approved,
     })

@@ -9,11 +9,12 @@
 
 mod dataflow;
 pub mod graph;
+pub mod loops;
 pub mod references;
 mod settings;
 mod structure;
 
-pub use graph::{NodeIx, NodeRef, ValidWorkflow, WorkflowGraph, effective_when};
+pub use graph::{LoopInfo, NodeIx, NodeRef, ValidWorkflow, WorkflowGraph, effective_when};
 
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::model::Workflow;

@@ -6,11 +6,20 @@ use serde_json::Value;
 use super::graph::WorkflowGraph;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
-    Agent, HTTP_METHODS, HttpAgent, LlmAgent, Retry, ShellAgent, Step, Strategy, Workflow,
-    WorkflowAgent,
+    Agent, ApprovalAgent, HTTP_METHODS, HttpAgent, LlmAgent, Retry, ShellAgent, Step, Strategy,
+    Workflow, WorkflowAgent,
 };
-use crate::template::{self, MAP_INDEX, MAP_ITEM, SECRET_PREFIX, is_valid_name};
+use crate::template::{self, LOOP_ROUND, MAP_INDEX, MAP_ITEM, SECRET_PREFIX, is_valid_name};
 use crate::url_template;
+
+/// What a step's placeholders may name besides its `requires` and `reads`.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    /// `item` and `index`.
+    map_branch: bool,
+    /// `round`.
+    in_loop: bool,
+}
 
 /// The implicit resource every step holds one unit of.
 pub const CONCURRENCY: &str = "concurrency";
@@ -40,7 +49,15 @@ pub(super) fn check(workflow: &Workflow, graph: &WorkflowGraph, out: &mut Vec<Di
         is_map
     };
     for (i, step) in workflow.steps.iter().enumerate() {
-        check_step(workflow, i, step, map_branch[i], out);
+        let in_loop = graph
+            .by_id
+            .get(step.group.as_deref().unwrap_or(&step.id))
+            .is_some_and(|n| graph.loop_of.get(n.index()).copied().flatten().is_some());
+        let scope = Scope {
+            map_branch: map_branch[i],
+            in_loop,
+        };
+        check_step(workflow, i, step, scope, out);
     }
 }
 
@@ -182,13 +199,7 @@ fn check_aggregate(
     }
 }
 
-fn check_step(
-    workflow: &Workflow,
-    i: usize,
-    step: &Step,
-    map_branch: bool,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_step(workflow: &Workflow, i: usize, step: &Step, scope: Scope, out: &mut Vec<Diagnostic>) {
     let path = format!("$.steps[{i}]");
     let node = Some(step.id.as_str());
     if let Some(t) = step.timeout_s {
@@ -251,10 +262,10 @@ fn check_step(
             );
         }
     }
-    check_agent(step, &path, map_branch, out);
+    check_agent(step, &path, scope, out);
 }
 
-fn check_agent(step: &Step, path: &str, map_branch: bool, out: &mut Vec<Diagnostic>) {
+fn check_agent(step: &Step, path: &str, scope: Scope, out: &mut Vec<Diagnostic>) {
     let apath = format!("{path}.agent");
     let node = [step.id.as_str()];
     match &step.agent {
@@ -280,11 +291,55 @@ fn check_agent(step: &Step, path: &str, map_branch: bool, out: &mut Vec<Diagnost
                 }
             }
         }
-        Agent::Shell(shell) => check_shell(step, shell, &apath, map_branch, out),
-        Agent::Http(http) => check_http(step, http, &apath, map_branch, out),
-        Agent::Llm(llm) => check_llm(step, llm, &apath, map_branch, out),
-        Agent::Workflow(sub) => check_workflow(step, sub, &apath, map_branch, out),
+        Agent::Shell(shell) => check_shell(step, shell, &apath, scope, out),
+        Agent::Http(http) => check_http(step, http, &apath, scope, out),
+        Agent::Llm(llm) => check_llm(step, llm, &apath, scope, out),
+        Agent::Workflow(sub) => check_workflow(step, sub, &apath, scope, out),
+        Agent::Approval(approval) => check_approval(step, approval, &apath, scope, out),
     }
+}
+
+fn check_approval(
+    step: &Step,
+    approval: &ApprovalAgent,
+    apath: &str,
+    scope: Scope,
+    out: &mut Vec<Diagnostic>,
+) {
+    let node = [step.id.as_str()];
+    if approval.prompt.trim().is_empty() {
+        out.push(agent_error(
+            apath,
+            "prompt",
+            &node,
+            "`prompt` is empty: say what the person decides".into(),
+        ));
+    }
+    for (i, key) in approval.show.iter().enumerate() {
+        if !step.requires.contains(key) && !step.reads.contains(key) {
+            out.push(agent_error(
+                apath,
+                &format!("show[{i}]"),
+                &node,
+                format!("`{key}` is shown but not in the step's `requires` or `reads`"),
+            ));
+        }
+    }
+    if step.produces.len() > 1 {
+        out.push(agent_error(
+            apath,
+            "prompt",
+            &node,
+            "an approval step produces at most one key (the person's note)".into(),
+        ));
+    }
+    check_placeholders(
+        step,
+        scope,
+        vec![(format!("{apath}.prompt"), approval.prompt.as_str())],
+        false,
+        out,
+    );
 }
 
 /// Every string inside a JSON value, with its path (for placeholder checks).
@@ -305,13 +360,7 @@ fn json_texts<'a>(value: &'a Value, path: String, out: &mut Vec<(String, &'a str
     }
 }
 
-fn check_http(
-    step: &Step,
-    http: &HttpAgent,
-    apath: &str,
-    map_branch: bool,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_http(step: &Step, http: &HttpAgent, apath: &str, scope: Scope, out: &mut Vec<Diagnostic>) {
     let node = [step.id.as_str()];
     if let Some(method) = &http.method {
         if !HTTP_METHODS.contains(&method.trim().to_ascii_uppercase().as_str()) {
@@ -333,7 +382,7 @@ fn check_http(
     if let Some(body) = &http.body {
         json_texts(body, format!("{apath}.body"), &mut texts);
     }
-    check_placeholders(step, map_branch, texts, false, out);
+    check_placeholders(step, scope, texts, false, out);
     let mut headers = Vec::new();
     for (name, value) in &http.headers {
         if http::HeaderName::from_bytes(name.trim().as_bytes()).is_err() {
@@ -348,16 +397,10 @@ fn check_http(
         }
         headers.push((format!("{apath}.headers.{name}"), value.as_str()));
     }
-    check_placeholders(step, map_branch, headers, true, out);
+    check_placeholders(step, scope, headers, true, out);
 }
 
-fn check_llm(
-    step: &Step,
-    llm: &LlmAgent,
-    apath: &str,
-    map_branch: bool,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_llm(step: &Step, llm: &LlmAgent, apath: &str, scope: Scope, out: &mut Vec<Diagnostic>) {
     let node = [step.id.as_str()];
     let base = format!("{apath}.base_url");
     if template::has_placeholder_syntax(&llm.base_url) {
@@ -403,7 +446,7 @@ fn check_llm(
         } else {
             check_placeholders(
                 step,
-                map_branch,
+                scope,
                 vec![(format!("{apath}.api_key"), key.as_str())],
                 true,
                 out,
@@ -430,14 +473,14 @@ fn check_llm(
     if let Some(system) = &llm.system {
         texts.push((format!("{apath}.system"), system.as_str()));
     }
-    check_placeholders(step, map_branch, texts, false, out);
+    check_placeholders(step, scope, texts, false, out);
 }
 
 fn check_workflow(
     step: &Step,
     sub: &WorkflowAgent,
     apath: &str,
-    map_branch: bool,
+    scope: Scope,
     out: &mut Vec<Diagnostic>,
 ) {
     let node = [step.id.as_str()];
@@ -460,14 +503,14 @@ fn check_workflow(
     for (key, value) in &sub.inputs {
         json_texts(value, format!("{apath}.inputs.{key}"), &mut texts);
     }
-    check_placeholders(step, map_branch, texts, false, out);
+    check_placeholders(step, scope, texts, false, out);
 }
 
 /// Placeholders must name a `requires` key (or `item`/`index` in a map
 /// branch); `{{secret:NAME}}` only where `secrets_allowed`, with a valid name.
 fn check_placeholders(
     step: &Step,
-    map_branch: bool,
+    scope: Scope,
     texts: Vec<(String, &str)>,
     secrets_allowed: bool,
     out: &mut Vec<Diagnostic>,
@@ -476,8 +519,9 @@ fn check_placeholders(
     for (path, text) in texts {
         for placeholder in template::placeholders(text) {
             let name = placeholder.name;
-            let bound = step.requires.iter().any(|k| k == name)
-                || map_branch && (name == MAP_ITEM || name == MAP_INDEX);
+            let bound = step.requires.iter().chain(&step.reads).any(|k| k == name)
+                || scope.map_branch && (name == MAP_ITEM || name == MAP_INDEX)
+                || scope.in_loop && name == LOOP_ROUND;
             if let Some(secret) = name.strip_prefix(SECRET_PREFIX) {
                 if !secrets_allowed {
                     out.push(
@@ -495,7 +539,7 @@ fn check_placeholders(
                     Diagnostic::error(
                         Code::UnknownPlaceholder,
                         path.clone(),
-                        format!("placeholder `{{{{{name}}}}}` names a key that step `{}` does not list in `requires`", step.id),
+                        format!("placeholder `{{{{{name}}}}}` names a key that step `{}` does not list in `requires` or `reads`", step.id),
                     )
                     .with_nodes(node),
                 );
@@ -508,7 +552,7 @@ fn check_shell(
     step: &Step,
     shell: &ShellAgent,
     apath: &str,
-    map_branch: bool,
+    scope: Scope,
     out: &mut Vec<Diagnostic>,
 ) {
     let node = [step.id.as_str()];
@@ -557,7 +601,7 @@ fn check_shell(
     for (name, value) in &shell.env {
         texts.push((format!("{apath}.env.{name}"), value));
     }
-    check_placeholders(step, map_branch, texts, false, out);
+    check_placeholders(step, scope, texts, false, out);
 }
 
 fn check_retry(retry: &Retry, path: &str, node: Option<&str>, out: &mut Vec<Diagnostic>) {

@@ -8,6 +8,7 @@ use petgraph::graph::DiGraph;
 
 use super::graph::{NodeIx, NodeRef, WorkflowGraph};
 use super::is_slug;
+use super::loops::{self, LoopEdge};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{When, Workflow};
 
@@ -55,6 +56,7 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
         check_group_shape(workflow, i, &branches[i], out);
     }
 
+    let mut loop_edges = Vec::new();
     for (i, edge) in workflow.edges.iter().enumerate() {
         let path = format!("$.edges[{i}]");
         let mut endpoints = [None, None];
@@ -64,6 +66,17 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
         {
             if let Some(&node) = by_id.get(end.as_str()) {
                 endpoints[slot] = Some(node);
+            } else if let (Some(group), true) = (branch_of.get(end.as_str()), edge.is_loop()) {
+                out.push(
+                    Diagnostic::error(
+                        Code::BadLoop,
+                        format!("{path}.{name}"),
+                        format!(
+                            "`{end}` is a branch of group `{group}`; a loop may start or end at the whole group, not at one branch"
+                        ),
+                    )
+                    .with_nodes([end.as_str(), group]),
+                );
             } else if let Some(group) = branch_of.get(end.as_str()) {
                 out.push(
                     Diagnostic::error(
@@ -90,7 +103,11 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
             continue;
         };
         check_condition(workflow, graph[from], edge.when, &path, &edge.from, out);
-        graph.add_edge(from, to, i);
+        if edge.is_loop() {
+            loop_edges.push(LoopEdge { edge: i, from, to });
+        } else {
+            graph.add_edge(from, to, i);
+        }
     }
 
     let topo = match toposort(&graph, None) {
@@ -100,11 +117,18 @@ pub(super) fn check(workflow: &Workflow, out: &mut Vec<Diagnostic>) -> WorkflowG
             Vec::new()
         }
     };
+    let (loops, loop_of) = if topo.is_empty() {
+        (Vec::new(), vec![None; graph.node_count()])
+    } else {
+        loops::build(workflow, &graph, &topo, loop_edges, out)
+    };
     WorkflowGraph {
         graph,
         by_id,
         branches,
         topo,
+        loops,
+        loop_of,
     }
 }
 

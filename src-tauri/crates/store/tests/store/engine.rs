@@ -40,6 +40,7 @@ fn check_stored_matches_events(store: &Store, run_id: &str, live: &[Event], byte
                 outputs,
                 score,
                 approved,
+                ..
             } => {
                 let a = by_key[&(at.step.clone(), at.element, at.attempt)];
                 assert_eq!(a.status, AttemptStatus::Succeeded, "{at:?}");

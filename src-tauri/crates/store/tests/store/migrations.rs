@@ -29,6 +29,7 @@ fn a_fresh_file_gets_every_table_at_the_current_version() {
     assert_eq!(
         tables,
         [
+            "approval_requests",
             "approvals",
             "attempts",
             "context_writes",
@@ -165,4 +166,34 @@ fn a_version_3_database_gains_the_approvals_table() {
     let store = open(&db);
     assert_eq!(user_version(&db), SCHEMA_VERSION);
     assert!(store.approvals().unwrap().is_empty());
+}
+
+#[test]
+fn a_version_4_database_keeps_its_runs_and_attempts_in_round_1() {
+    let db = temp_db();
+    {
+        let conn = rusqlite::Connection::open(&db.path).unwrap();
+        for sql in [
+            include_str!("../../src/migrations/0001_initial.sql"),
+            include_str!("../../src/migrations/0002_workflow_path.sql"),
+            include_str!("../../src/migrations/0003_digests.sql"),
+            include_str!("../../src/migrations/0004_approvals.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs (run_id, workflow_id, status, started_at_ms) VALUES ('old', 'wf', 'succeeded', 1000);
+             INSERT INTO attempts (run_id, step, attempt, workflow_id, status, is_final, outputs)
+               VALUES ('old', 'a', 1, 'wf', 'succeeded', 1, '{\"x\":1}');",
+        )
+        .unwrap();
+    }
+    let store = open(&db);
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    assert_eq!(store.run("old").unwrap().workflow_id, "wf");
+    let attempts = store.attempts("old").unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].round, 1, "rows from before loops are round 1");
+    assert!(attempts[0].recommendations.is_empty());
 }

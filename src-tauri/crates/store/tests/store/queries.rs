@@ -195,6 +195,7 @@ fn group_aggregations_and_step_metrics_are_derived() {
     let writer = store.writer().unwrap();
     let mut s = Stamper::new(10_000);
     let a = |n| AttemptRef {
+        round: 1,
         step: "flaky".into(),
         element: None,
         attempt: n,
@@ -254,6 +255,8 @@ fn group_aggregations_and_step_metrics_are_derived() {
                 duration_ms: 40,
             },
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: a(2),
                 outputs: JsonMap::new(),
                 score: None,
@@ -310,6 +313,7 @@ fn map_elements_are_separate_attempts_and_the_worst_element_wins() {
     let writer = store.writer().unwrap();
     let mut s = Stamper::new(0);
     let el = |e| AttemptRef {
+        round: 1,
         step: "audit".into(),
         element: Some(e),
         attempt: 1,
@@ -324,6 +328,8 @@ fn map_elements_are_separate_attempts_and_the_worst_element_wins() {
         &run_id,
         s.batch(vec![
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: el(0),
                 outputs: JsonMap::new(),
                 score: None,
@@ -334,6 +340,8 @@ fn map_elements_are_separate_attempts_and_the_worst_element_wins() {
                 error: "bad element".into(),
             },
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: el(2),
                 outputs: JsonMap::new(),
                 score: None,
@@ -515,6 +523,8 @@ fn mark_interrupted_attempts_and_in_flight_attempts() {
             EventKind::StepStarted { at: at("b", 1) },
             EventKind::StepQueued { at: at("c", 1) },
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: at("a", 1),
                 outputs: JsonMap::new(),
                 score: None,
@@ -574,6 +584,8 @@ fn history_is_the_median_of_recent_successful_attempts() {
                     duration_ms: 100 + i * 10,
                 },
                 EventKind::StepSucceeded {
+                    recommendations: Vec::new(),
+                    errors: Vec::new(),
                     at: at("build", 1),
                     outputs: JsonMap::new(),
                     score: None,
@@ -666,6 +678,8 @@ fn sim_history_is_read_in_file_time_whatever_scale_it_ran_at() {
                     duration_ms: took,
                 },
                 EventKind::StepSucceeded {
+                    recommendations: Vec::new(),
+                    errors: Vec::new(),
                     at: at("build", 1),
                     outputs: JsonMap::new(),
                     score: None,

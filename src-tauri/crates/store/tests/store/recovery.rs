@@ -83,6 +83,8 @@ fn half_finished_run(store: &Store, pgid: Option<u32>) -> String {
     writer.ingest(
         &run_id,
         s.batch(vec![EventKind::StepSucceeded {
+            recommendations: Vec::new(),
+            errors: Vec::new(),
             at: at("c", 1),
             outputs: JsonMap::new(),
             score: None,

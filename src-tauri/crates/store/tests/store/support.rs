@@ -94,6 +94,7 @@ impl Stamper {
 
 pub fn at(step: &str, attempt: u32) -> AttemptRef {
     AttemptRef {
+        round: 1,
         step: step.into(),
         element: None,
         attempt,
@@ -147,6 +148,8 @@ pub fn synthetic_run(
                 duration_ms: 10 + i as u64 % 7,
             },
             EventKind::StepSucceeded {
+                recommendations: Vec::new(),
+                errors: Vec::new(),
                 at: at(&step, 1),
                 outputs,
                 score: Some(90.0),

@@ -74,6 +74,8 @@ async fn durable_resolves_once_the_seq_is_committed() {
     writer.ingest(
         &run_id,
         s.batch(vec![EventKind::StepSucceeded {
+            recommendations: Vec::new(),
+            errors: Vec::new(),
             at: at("a", 1),
             outputs: Default::default(),
             score: None,

@@ -7,6 +7,7 @@ export const AGENT_KINDS: { kind: AgentKind; label: string; blurb: string }[] = 
   { kind: "http", label: "HTTP", blurb: "Calls a service" },
   { kind: "llm", label: "LLM", blurb: "OpenAI-compatible chat" },
   { kind: "workflow", label: "Sub-workflow", blurb: "Runs another file" },
+  { kind: "approval", label: "Approval", blurb: "A person approves or rejects" },
 ];
 
 export function kindLabel(kind: AgentKind): string {
@@ -26,6 +27,8 @@ export function defaultAgent(kind: AgentKind): Agent {
       return { kind: "llm", base_url: "http://127.0.0.1:11434/v1", model: "llama3.1", prompt: "Review this and answer as JSON {\"approved\": bool, \"score\": 0-100}" } as Agent;
     case "workflow":
       return { kind: "workflow", path: "review-branch.json" } as Agent;
+    case "approval":
+      return { kind: "approval", prompt: "Approve this?" } as Agent;
   }
 }
 

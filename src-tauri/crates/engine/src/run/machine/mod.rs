@@ -18,11 +18,13 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::aggregate::{self, Aggregation, Branch, BranchResult, Outcome};
+use crate::agents::approval::decision_key;
 use crate::agents::result::AgentResult;
 pub use crate::agents::result::AttemptOutcome;
 use crate::events::{AttemptRef, EventKind, RunStatus};
 use crate::model::{Agent, JsonMap, Strategy, Trigger, When};
 use crate::rng::{SplitMix64, stable_hash};
+use crate::template::LOOP_ROUND;
 use crate::validate::{NodeIx, NodeRef, ValidWorkflow, effective_when};
 
 pub type UnitId = usize;
@@ -30,6 +32,10 @@ pub type UnitId = usize;
 /// Writer name of the context values a run starts with.
 pub const INPUTS_WRITER: &str = "$inputs";
 pub const CONTEXT_WRITER: &str = "$context";
+/// `error_code` of a step blocked because a `requires` key was never written.
+pub const INPUT_NOT_WRITTEN: &str = "input_not_written";
+/// Writer name of `<to>.round`, written when a loop's body (re)starts.
+pub const LOOP_WRITER: &str = "$loop";
 
 #[derive(Debug, Clone)]
 pub struct MachineOptions {
@@ -39,6 +45,12 @@ pub struct MachineOptions {
     pub time_scale: f64,
     /// Seeds retry jitter.
     pub seed: u64,
+    /// Block a step whose `requires` keys are missing (`input_not_written`).
+    /// Off in the planner's rehearsal, where agents write nothing real.
+    pub check_inputs: bool,
+    /// The planner's rehearsal: per loop (by its `to`), how many rounds to
+    /// run whatever the verdicts say (the median of earlier runs).
+    pub planned_rounds: HashMap<String, u32>,
 }
 
 /// `limits.concurrency` when a workflow sets none (format revision 2).
@@ -58,6 +70,8 @@ impl Default for MachineOptions {
             default_concurrency: default_concurrency(),
             time_scale: 1.0,
             seed: 0,
+            check_inputs: true,
+            planned_rounds: HashMap::new(),
         }
     }
 }
@@ -84,11 +98,18 @@ pub struct StartAttempt {
     /// Index into `workflow.steps`.
     pub step: usize,
     pub attempt: u32,
-    /// Values of the step's `requires` keys present in the context.
+    /// Values of the step's `requires` and `reads` keys present in the
+    /// context, and `round` inside a loop body.
     pub inputs: JsonMap,
     /// Map element: `(index, item)`.
     pub element: Option<(u32, Value)>,
     pub timeout_ms: Option<u64>,
+    /// The innermost loop's round (1 outside loops).
+    pub round: u32,
+    /// The rounds of every loop around the step, outermost first ("1"
+    /// outside loops): what tells an approval in round 1 of an inner loop
+    /// in outer round 2 from the one in outer round 1.
+    pub rounds: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +143,9 @@ pub struct Prior {
     /// interrupted attempt): numbering continues after them, so no stored
     /// attempt is overwritten, and retries count from the new first attempt.
     pub attempts_made: HashMap<(String, Option<u32>), u32>,
+    /// Per loop (by the id of its `to`): the round the earlier run was in.
+    /// Each prior result is applied once, so a later round runs afresh.
+    pub rounds: HashMap<String, u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,7 +191,13 @@ struct Unit {
     reused: bool,
     /// Attempt number this run started the unit at (1, or after earlier attempts on resume).
     first_attempt: u32,
+    /// The innermost loop's round when the unit was made (1 outside loops).
+    round: u32,
     outputs: JsonMap,
+    /// What its final attempt recommended (for the group's list).
+    recommendations: Vec<Value>,
+    /// It ended with a result object (not cancelled, not a bare failure).
+    reported: bool,
 }
 
 /// How a node ended, for edge conditions.
@@ -185,6 +215,9 @@ enum NodeEnd {
 
 #[derive(Debug)]
 struct GroupRun {
+    /// Units of this run of the group have ids from here on; lower ids
+    /// belong to an earlier round's run (a `first` loser still stopping).
+    first_unit: UnitId,
     units: Vec<UnitId>,
     running: usize,
     /// Units in their final state.
@@ -199,8 +232,9 @@ struct GroupRun {
 }
 
 impl GroupRun {
-    fn new(units: Vec<UnitId>, max: usize) -> Self {
+    fn new(first_unit: UnitId, units: Vec<UnitId>, max: usize) -> Self {
         Self {
+            first_unit,
             units,
             running: 0,
             done: 0,
@@ -243,6 +277,10 @@ pub struct Machine<V: WorkflowRef = Arc<ValidWorkflow>> {
     needs: Vec<Vec<(usize, i64)>>,
     running: usize,
     timers: usize,
+    /// Approval steps running (waiting for a person).
+    approvals_running: usize,
+    /// Whether the run last said it was waiting (`RunWaiting`).
+    waiting: bool,
     /// Set when the run must stop: nothing new starts.
     stopping: Option<(RunStatus, String)>,
     /// A group ended rejected/needs_work with no edge taken.
@@ -254,6 +292,18 @@ pub struct Machine<V: WorkflowRef = Arc<ValidWorkflow>> {
     /// Units whose prior result is waiting to be applied (a queue, not
     /// recursion: reuse can cascade down a long chain).
     reuse: VecDeque<UnitId>,
+    /// Units that cannot start because a `requires` key is missing, with
+    /// why; blocked on the next settle (never in the middle of starting a
+    /// group).
+    missing_inputs: VecDeque<(UnitId, String)>,
+    /// Per loop: the round its body is in (from 1).
+    rounds: Vec<u32>,
+    /// Per step (and map element) inside a loop body: the last attempt
+    /// number started, so a later round's attempts number on after it.
+    loop_attempts: HashMap<(usize, Option<u32>), u32>,
+    /// Per edge of the workflow: taken or not, once resolved. A new round
+    /// keeps what edges into the body from outside decided.
+    edge_state: Vec<Option<bool>>,
 }
 
 impl<V: WorkflowRef> Machine<V> {
@@ -300,9 +350,10 @@ impl<V: WorkflowRef> Machine<V> {
         }
         let rng = SplitMix64::from_parts(&[options.seed, stable_hash(&wf.id)]);
         let group_count = wf.groups.len();
+        let rounds = vec![1; valid.loops().len()];
+        let edge_state = vec![None; wf.edges.len()];
         Self {
             groups: (0..group_count).map(|_| None).collect(),
-            valid,
             options,
             initial_inputs: Some(inputs),
             context: JsonMap::new(),
@@ -317,6 +368,8 @@ impl<V: WorkflowRef> Machine<V> {
             free,
             needs,
             running: 0,
+            approvals_running: 0,
+            waiting: false,
             timers: 0,
             stopping: None,
             outcome_status: None,
@@ -325,11 +378,21 @@ impl<V: WorkflowRef> Machine<V> {
             effects: Vec::new(),
             prior: Prior::default(),
             reuse: VecDeque::new(),
+            missing_inputs: VecDeque::new(),
+            rounds,
+            loop_attempts: HashMap::new(),
+            edge_state,
+            valid,
         }
     }
 
     /// Results to reuse instead of running those steps again.
     pub fn with_prior(mut self, prior: Prior) -> Self {
+        for (l, info) in self.valid.loops().iter().enumerate() {
+            if let Some(&round) = prior.rounds.get(self.valid.node_id(info.to)) {
+                self.rounds[l] = round.clamp(1, info.max_rounds);
+            }
+        }
         self.prior = prior;
         self
     }
@@ -399,12 +462,28 @@ impl<V: WorkflowRef> Machine<V> {
 
     /// After every input: start what fits, and finish when nothing is left.
     fn settle(&mut self) -> Vec<Effect> {
-        while let Some(unit) = self.reuse.pop_front() {
-            self.apply_prior(unit);
+        loop {
+            if let Some(unit) = self.reuse.pop_front() {
+                self.apply_prior(unit);
+            } else if let Some((unit, error)) = self.missing_inputs.pop_front() {
+                self.block_for_input(unit, error);
+            } else {
+                break;
+            }
         }
         self.start_what_fits();
-        if !self.done && self.running == 0 && self.timers == 0 && self.queue_is_idle() {
+        let idle = self.timers == 0 && self.queue_is_idle();
+        if !self.done && self.running == 0 && idle {
             self.finish();
+        }
+        let waiting = !self.done
+            && idle
+            && self.stopping.is_none()
+            && self.running > 0
+            && self.running == self.approvals_running;
+        if waiting != self.waiting {
+            self.waiting = waiting;
+            self.emit(EventKind::RunWaiting { waiting });
         }
         std::mem::take(&mut self.effects)
     }
@@ -466,7 +545,39 @@ impl<V: WorkflowRef> Machine<V> {
             step: self.valid.workflow().steps[u.step].id.clone(),
             element: u.element.as_ref().map(|e| e.0),
             attempt: u.attempt,
+            round: u.round,
         }
+    }
+
+    /// The round `node` is in: its innermost loop's (1 outside loops).
+    fn node_round(&self, node: NodeIx) -> u32 {
+        self.valid.loop_of(node).map_or(1, |l| self.rounds[l])
+    }
+
+    /// The rounds of every loop around `node`, outermost first ("1" outside loops).
+    fn round_path(&self, node: NodeIx) -> String {
+        let loops = self.valid.loops();
+        let mut chain = Vec::new();
+        let mut at = self.valid.loop_of(node);
+        while let Some(l) = at {
+            chain.push(self.rounds[l].to_string());
+            at = loops[l].parent;
+        }
+        if chain.is_empty() {
+            return "1".into();
+        }
+        chain.reverse();
+        chain.join(".")
+    }
+
+    /// The group a unit counts in: `None` for a phase step, and for a unit
+    /// left over from an earlier round's run of its group.
+    fn current_group(&self, unit: UnitId) -> Option<usize> {
+        self.units[unit].group.filter(|&g| {
+            self.groups[g]
+                .as_ref()
+                .is_some_and(|run| unit >= run.first_unit)
+        })
     }
 
     /// `sim` steps live on the run's time scale; real agents do not.

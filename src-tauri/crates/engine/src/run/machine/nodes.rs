@@ -19,6 +19,9 @@ impl<V: WorkflowRef> Machine<V> {
         let node = self.units[unit].node;
         match self.units[unit].group {
             None => {
+                if self.loop_back(node, end) {
+                    return;
+                }
                 let required = self.valid.workflow().steps[self.units[unit].step].is_required();
                 if let Some((status, error)) = stop_if_required {
                     if required && !self.failure_handled(node) {
@@ -32,6 +35,9 @@ impl<V: WorkflowRef> Machine<V> {
     }
 
     pub(super) fn branch_final(&mut self, g: usize, unit: UnitId, failure: Option<RunStatus>) {
+        if self.current_group(unit) != Some(g) {
+            return; // left over from an earlier round
+        }
         let Some(run) = self.groups[g].as_ref() else {
             return;
         };
@@ -126,6 +132,12 @@ impl<V: WorkflowRef> Machine<V> {
             &format!("{group_id}.approved"),
             Value::from(aggregation.approved()),
         );
+        let recommendations = self.group_recommendations(g);
+        self.write(
+            &group_id,
+            &format!("{group_id}.recommendations"),
+            Value::Array(recommendations),
+        );
         self.emit(EventKind::GroupAggregated {
             group: group_id.clone(),
             outcome: aggregation.outcome,
@@ -133,6 +145,9 @@ impl<V: WorkflowRef> Machine<V> {
             approved: aggregation.approved(),
         });
         let node = self.valid.node(&group_id).expect("groups are outer nodes");
+        if self.loop_back(node, NodeEnd::Group(aggregation.outcome)) {
+            return;
+        }
         match aggregation.outcome {
             Outcome::Failed if !self.failure_handled(node) => {
                 self.stop(
@@ -142,10 +157,11 @@ impl<V: WorkflowRef> Machine<V> {
             }
             Outcome::Rejected | Outcome::NeedsWork => {
                 let end = NodeEnd::Group(aggregation.outcome);
+                let wf = self.valid.workflow();
                 let taken = self
                     .valid
                     .outgoing(node)
-                    .any(|(_, e)| edge_taken(effective_when(e, NodeRef::Group(g)), end));
+                    .any(|(_, e)| edge_taken(effective_when(e, NodeRef::Group(g), wf), end));
                 if !taken && self.outcome_status.is_none() {
                     self.outcome_status = Some(if aggregation.outcome == Outcome::Rejected {
                         RunStatus::Rejected
@@ -157,6 +173,127 @@ impl<V: WorkflowRef> Machine<V> {
             _ => {}
         }
         self.node_finished(node, NodeEnd::Group(aggregation.outcome));
+    }
+
+    /// `<group>.recommendations`: `{from, text}` per recommendation of every
+    /// branch that returned a result object, in branch order (for a map
+    /// `{from, index, text}` in element order).
+    fn group_recommendations(&self, g: usize) -> Vec<Value> {
+        let wf = self.valid.workflow();
+        let run = self.groups[g].as_ref().expect("group is running");
+        let mut units: Vec<UnitId> = run.units.clone();
+        units.sort_by_key(|&u| {
+            let unit = &self.units[u];
+            (unit.element.as_ref().map_or(0, |e| e.0), unit.step)
+        });
+        let mut list = Vec::new();
+        for u in units {
+            let unit = &self.units[u];
+            if !unit.reported {
+                continue;
+            }
+            for text in &unit.recommendations {
+                let mut item = JsonMap::new();
+                item.insert("from".into(), Value::from(wf.steps[unit.step].id.clone()));
+                if let Some((index, _)) = &unit.element {
+                    item.insert("index".into(), Value::from(*index));
+                }
+                item.insert("text".into(), text.clone());
+                list.push(Value::Object(item));
+            }
+        }
+        list
+    }
+
+    /// Loop edges out of `node`, innermost loop first: takes the first whose
+    /// `when` holds with rounds to spare (the body runs again from its `to`,
+    /// and `node`'s other edges wait for a later round) and says so; one
+    /// whose `when` holds after `max_rounds` rounds is recorded exhausted.
+    pub(super) fn loop_back(&mut self, node: NodeIx, end: NodeEnd) -> bool {
+        if self.stopping.is_some() || self.valid.loops().is_empty() {
+            return false;
+        }
+        let valid = self.valid.clone();
+        let loops = valid.loops();
+        for l in (0..loops.len()).rev() {
+            let info = &loops[l];
+            if info.from != node {
+                continue;
+            }
+            let when = valid.workflow().edges[info.edge]
+                .when
+                .expect("validated: a loop edge has a `when`");
+            let to = valid.node_id(info.to).to_string();
+            let from = valid.node_id(info.from).to_string();
+            let holds = match self.options.planned_rounds.get(&to) {
+                // The planner rehearses the rounds history predicts.
+                Some(&planned) => self.rounds[l] < planned && end != NodeEnd::Cancelled,
+                None => edge_taken(when, end),
+            };
+            if !holds {
+                continue;
+            }
+            if self.rounds[l] >= info.max_rounds {
+                self.emit(EventKind::LoopExhausted {
+                    to,
+                    from,
+                    rounds: self.rounds[l],
+                });
+                continue;
+            }
+            self.rounds[l] += 1;
+            // An inner loop starts again at round 1 in every round of this one.
+            for inner in 0..loops.len() {
+                let mut parent = loops[inner].parent;
+                while let Some(p) = parent {
+                    if p == l {
+                        self.rounds[inner] = 1;
+                        break;
+                    }
+                    parent = loops[p].parent;
+                }
+            }
+            self.emit(EventKind::LoopRound {
+                to,
+                from,
+                round: self.rounds[l],
+            });
+            self.reset_body(l);
+            self.ready(info.to);
+            return true;
+        }
+        false
+    }
+
+    /// Makes every node of loop `l`'s body pending again. Edges between body
+    /// nodes wait again; edges into the body from outside keep what they
+    /// decided before the first round.
+    fn reset_body(&mut self, l: usize) {
+        let valid = self.valid.clone();
+        let body = &valid.loops()[l].body;
+        let mut inside = vec![false; self.resolved.len()];
+        for n in body {
+            inside[n.index()] = true;
+        }
+        for &n in body {
+            let (mut waiting, mut taken) = (0, 0);
+            for (source, e) in valid.incoming_ix(n) {
+                if inside[source.index()] {
+                    waiting += 1;
+                    self.edge_state[e] = None;
+                } else if self.edge_state[e] == Some(true) {
+                    taken += 1;
+                }
+            }
+            let i = n.index();
+            self.waiting_edges[i] = waiting;
+            self.taken_edges[i] = taken;
+            self.resolved[i] = false;
+            self.upstream_cancelled[i] = false;
+            if let NodeRef::Group(g) = valid.graph().graph[n] {
+                self.groups[g] = None;
+            }
+        }
     }
 
     /// A map's produced keys become lists in element order (null where an element failed).
@@ -193,9 +330,11 @@ impl<V: WorkflowRef> Machine<V> {
 
     /// Whether an edge out of `node` handles its failure (`failed` or `done`).
     pub(super) fn failure_handled(&self, node: NodeIx) -> bool {
+        let source = self.valid.graph().graph[node];
+        let wf = self.valid.workflow();
         self.valid
             .outgoing(node)
-            .any(|(_, e)| matches!(e.when, Some(When::Failed | When::Done)))
+            .any(|(_, e)| matches!(effective_when(e, source, wf), When::Failed | When::Done))
     }
 
     pub(super) fn node_finished(&mut self, node: NodeIx, end: NodeEnd) {
@@ -207,12 +346,18 @@ impl<V: WorkflowRef> Machine<V> {
     pub(super) fn drain(&mut self, mut work: Vec<(NodeIx, NodeEnd)>) {
         while let Some((node, end)) = work.pop() {
             let source = self.valid.graph().graph[node];
-            let targets: Vec<(NodeIx, bool)> = self
+            let wf = self.valid.workflow();
+            let targets: Vec<(NodeIx, usize, bool)> = self
                 .valid
-                .outgoing(node)
-                .map(|(target, edge)| (target, edge_taken(effective_when(edge, source), end)))
+                .outgoing_ix(node)
+                .into_iter()
+                .map(|(target, e)| {
+                    let when = effective_when(&wf.edges[e], source, wf);
+                    (target, e, edge_taken(when, end))
+                })
                 .collect();
-            for (target, taken) in targets {
+            for (target, e, taken) in targets {
+                self.edge_state[e] = Some(taken);
                 let t = target.index();
                 self.waiting_edges[t] -= 1;
                 if taken {
@@ -246,6 +391,13 @@ impl<V: WorkflowRef> Machine<V> {
 
     pub(super) fn ready(&mut self, node: NodeIx) {
         self.resolved[node.index()] = true;
+        let valid = self.valid.clone();
+        for (l, info) in valid.loops().iter().enumerate() {
+            if info.to == node {
+                let key = format!("{}.round", valid.node_id(node));
+                self.write(LOOP_WRITER, &key, Value::from(self.rounds[l]));
+            }
+        }
         match self.valid.graph().graph[node] {
             NodeRef::Step(s) => {
                 let unit = self.new_unit(node, s, None, None);
@@ -263,6 +415,7 @@ impl<V: WorkflowRef> Machine<V> {
         let max = group
             .max_concurrency
             .map_or(usize::MAX, |m| m.max(1) as usize);
+        let first_unit = self.units.len();
         let mut units = Vec::new();
         let mut elements = None;
         if let Some(key) = group.for_each.clone() {
@@ -275,7 +428,7 @@ impl<V: WorkflowRef> Machine<V> {
                         group: gid.clone(),
                         elements: Some(0),
                     });
-                    self.groups[g] = Some(GroupRun::new(Vec::new(), max));
+                    self.groups[g] = Some(GroupRun::new(self.units.len(), Vec::new(), max));
                     for &s in &branches {
                         let id = wf.steps[s].id.clone();
                         self.emit(EventKind::StepSkipped {
@@ -308,7 +461,7 @@ impl<V: WorkflowRef> Machine<V> {
             elements,
         });
         let empty = units.is_empty();
-        self.groups[g] = Some(GroupRun::new(units.clone(), max));
+        self.groups[g] = Some(GroupRun::new(first_unit, units.clone(), max));
         for unit in units {
             self.enqueue(unit);
         }

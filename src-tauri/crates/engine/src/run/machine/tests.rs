@@ -104,6 +104,7 @@ fn drive_with(
         default_concurrency: 4,
         time_scale: 1.0,
         seed: 1,
+        ..MachineOptions::default()
     };
     let mut machine = Machine::new(valid.clone(), inputs, options).with_prior(prior);
     // (time, seq) → input
@@ -218,7 +219,7 @@ fn conditional_edges_skip_and_skips_propagate() {
         json!([a, sim("on-ok", 10), sim("after-ok", 10), sim("on-fail", 10)]),
         json!([]),
         json!([
-            { "from": "a", "to": "on-ok" },
+            { "from": "a", "to": "on-ok", "when": "succeeded" },
             { "from": "on-ok", "to": "after-ok" },
             { "from": "a", "to": "on-fail", "when": "failed" }
         ]),
@@ -239,6 +240,29 @@ fn conditional_edges_skip_and_skips_propagate() {
 }
 
 #[test]
+fn an_edge_from_an_optional_step_defaults_to_done() {
+    let mut a = sim("a", 10);
+    a["required"] = json!(false);
+    let v = valid(wf(
+        json!([a, sim("next", 10)]),
+        json!([]),
+        json!([{ "from": "a", "to": "next" }]),
+    ));
+    let t = drive(
+        v,
+        JsonMap::new(),
+        &|s, _, _| (10, if s == "a" { fail() } else { ok() }),
+        None,
+    );
+    assert_eq!(
+        t.succeeded(),
+        ["next"],
+        "the optional failure lets the run go on"
+    );
+    assert_eq!(t.status, RunStatus::Succeeded);
+}
+
+#[test]
 fn trigger_any_runs_when_one_edge_is_taken_and_all_upstream_finished() {
     let mut a = sim("a", 10);
     a["required"] = json!(false);
@@ -248,7 +272,7 @@ fn trigger_any_runs_when_one_edge_is_taken_and_all_upstream_finished() {
         json!([a, sim("b", 50), sim("x", 10), join]),
         json!([]),
         json!([
-            { "from": "a", "to": "x" },
+            { "from": "a", "to": "x", "when": "succeeded" },
             { "from": "x", "to": "join" },
             { "from": "b", "to": "join" }
         ]),
@@ -280,7 +304,7 @@ fn trigger_all_skips_when_any_incoming_edge_is_not_taken() {
     let v = valid(wf(
         json!([a, sim("b", 10), sim("join", 10)]),
         json!([]),
-        json!([{ "from": "a", "to": "join" }, { "from": "b", "to": "join" }]),
+        json!([{ "from": "a", "to": "join", "when": "succeeded" }, { "from": "b", "to": "join" }]),
     ));
     let t = drive(
         v,
@@ -788,7 +812,7 @@ fn a_reused_failure_takes_the_failure_route_without_retrying() {
     let v = valid(wf(
         json!([a, sim("ok", 10), sim("recover", 10)]),
         json!([]),
-        json!([{ "from": "a", "to": "ok" }, { "from": "a", "to": "recover", "when": "failed" }]),
+        json!([{ "from": "a", "to": "ok", "when": "succeeded" }, { "from": "a", "to": "recover", "when": "failed" }]),
     ));
     let prior = Prior {
         from_run: "run-1".into(),
@@ -891,5 +915,299 @@ fn a_rerun_interrupted_attempt_continues_the_numbering_and_keeps_its_retries() {
         attempts,
         ["4", "5"],
         "numbering continues; max_attempts counts this run's tries"
+    );
+}
+
+// --- loops (format revision 2) ----------------------------------------------
+
+fn with_recommendations(score: f64, texts: &[&str]) -> AttemptOutcome {
+    AttemptOutcome::Succeeded(AgentResult {
+        score: Some(score),
+        recommendations: texts.iter().map(|t| json!(t)).collect(),
+        ..Default::default()
+    })
+}
+
+/// draft → review (one critic, threshold 80, needs work from 50) → publish,
+/// with a loop review → draft on needs_work of at most `max` rounds.
+fn review_loop(max: u32) -> Arc<ValidWorkflow> {
+    let mut critic = sim("critic", 10);
+    critic["group"] = json!("review");
+    let mut draft = sim("draft", 10);
+    draft["reads"] = json!(["review.recommendations"]);
+    valid(wf(
+        json!([draft, critic, sim("publish", 10), sim("give-up", 10)]),
+        json!([{ "id": "review",
+                 "aggregate": { "strategy": "threshold", "approve_at": 80, "needs_work_at": 50 } }]),
+        json!([
+            { "from": "draft", "to": "review" },
+            { "from": "review", "to": "draft", "when": "needs_work", "loop": { "max_rounds": max } },
+            { "from": "review", "to": "publish" },
+            { "from": "review", "to": "give-up", "when": "needs_work" }
+        ]),
+    ))
+}
+
+fn rounds_of(t: &Trace, step: &str) -> Vec<u32> {
+    t.events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            EventKind::StepStarted { at } if at.step == step => Some(at.round),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_loop_runs_its_body_again_until_the_condition_stops_holding() {
+    // The critic's score rises with each round: 60, 70, 90.
+    let t = drive(
+        review_loop(5),
+        JsonMap::new(),
+        &|s, _, attempt| match s {
+            "critic" => (
+                10,
+                with_recommendations(
+                    50.0 + 10.0 * attempt as f64 + if attempt == 3 { 10.0 } else { 0.0 },
+                    &["more examples"],
+                ),
+            ),
+            _ => (10, ok()),
+        },
+        None,
+    );
+    assert_eq!(t.status, RunStatus::Succeeded);
+    assert_eq!(rounds_of(&t, "draft"), [1, 2, 3]);
+    assert_eq!(rounds_of(&t, "critic"), [1, 2, 3]);
+    assert_eq!(
+        t.kinds(|e| match e {
+            EventKind::StepStarted { at } if at.step == "critic" => Some(at.attempt.to_string()),
+            _ => None,
+        }),
+        ["1", "2", "3"],
+        "attempt numbers go on across rounds"
+    );
+    assert_eq!(t.succeeded().last().unwrap(), "publish");
+    // While the loop was taken, review's other needs_work edge waited:
+    // give-up was never decided on, and is skipped only in the last round.
+    assert_eq!(t.skipped(), ["give-up"]);
+    assert_eq!(t.context["draft.round"], json!(3));
+    assert_eq!(
+        t.context["review.recommendations"],
+        json!([{ "from": "critic", "text": "more examples" }])
+    );
+    assert!(
+        t.kinds(|e| matches!(e, EventKind::LoopExhausted { .. }).then(String::new))
+            .is_empty()
+    );
+}
+
+#[test]
+fn max_rounds_ends_a_loop_and_the_other_edges_decide() {
+    let t = drive(
+        review_loop(3),
+        JsonMap::new(),
+        &|s, _, _| match s {
+            "critic" => (10, verdict(60.0)),
+            _ => (10, ok()),
+        },
+        None,
+    );
+    assert_eq!(rounds_of(&t, "critic"), [1, 2, 3]);
+    assert_eq!(
+        t.kinds(|e| match e {
+            EventKind::LoopExhausted { to, rounds, .. } => Some(format!("{to}:{rounds}")),
+            _ => None,
+        }),
+        ["draft:3"]
+    );
+    // After the limit, needs_work routes to give-up; publish is skipped.
+    assert!(t.succeeded().contains(&"give-up".to_string()));
+    assert_eq!(t.skipped(), ["publish"]);
+    assert_eq!(
+        t.status,
+        RunStatus::Succeeded,
+        "a taken edge handled needs_work"
+    );
+}
+
+#[test]
+fn a_self_loop_retries_a_failing_step_as_rounds() {
+    let v = valid(wf(
+        json!([sim("poll", 10), sim("after", 10)]),
+        json!([]),
+        json!([
+            { "from": "poll", "to": "poll", "when": "failed", "loop": { "max_rounds": 4 } },
+            { "from": "poll", "to": "after" }
+        ]),
+    ));
+    let t = drive(
+        v,
+        JsonMap::new(),
+        &|s, _, attempt| {
+            (
+                10,
+                if s == "poll" && attempt < 3 {
+                    fail()
+                } else {
+                    ok()
+                },
+            )
+        },
+        None,
+    );
+    assert_eq!(rounds_of(&t, "poll"), [1, 2, 3]);
+    assert_eq!(
+        t.status,
+        RunStatus::Succeeded,
+        "a failure the loop takes does not end the run"
+    );
+    assert_eq!(t.succeeded(), ["poll", "after"]);
+}
+
+#[test]
+fn an_inner_loop_starts_again_at_round_1_in_every_outer_round() {
+    let v = valid(wf(
+        json!([
+            sim("plan", 10),
+            sim("write", 10),
+            sim("check", 10),
+            sim("judge", 10)
+        ]),
+        json!([]),
+        json!([
+            { "from": "plan", "to": "write" },
+            { "from": "write", "to": "check" },
+            { "from": "check", "to": "write", "when": "failed", "loop": { "max_rounds": 2 } },
+            { "from": "check", "to": "judge", "when": "done" },
+            { "from": "judge", "to": "plan", "when": "failed", "loop": { "max_rounds": 2 } }
+        ]),
+    ));
+    // check fails in the first round of each inner loop; judge fails once.
+    let t = drive(
+        v,
+        JsonMap::new(),
+        &|s, _, attempt| match s {
+            "check" if attempt % 2 == 1 => (10, fail()),
+            "judge" if attempt == 1 => (10, fail()),
+            _ => (10, ok()),
+        },
+        None,
+    );
+    assert_eq!(rounds_of(&t, "plan"), [1, 2]);
+    assert_eq!(
+        rounds_of(&t, "write"),
+        [1, 2, 1, 2],
+        "the inner loop restarts"
+    );
+    assert_eq!(t.status, RunStatus::Succeeded);
+}
+
+#[test]
+fn stale_units_of_an_earlier_round_do_not_count_in_the_next() {
+    // A `first` group decides with its fast branch while the slow one is
+    // still being cancelled; the loop runs the group again at once.
+    let mut fast = sim("fast", 10);
+    fast["group"] = json!("race");
+    let mut slow = sim("slow", 100);
+    slow["group"] = json!("race");
+    let v = valid(wf(
+        json!([sim("start", 10), fast, slow]),
+        json!([{ "id": "race", "aggregate": { "strategy": "first", "approve_at": 80 } }]),
+        json!([
+            { "from": "start", "to": "race" },
+            { "from": "race", "to": "start", "when": "rejected", "loop": { "max_rounds": 3 } }
+        ]),
+    ));
+    let t = drive(
+        v,
+        JsonMap::new(),
+        &|s, _, attempt| match s {
+            "fast" => (10, verdict(if attempt < 3 { 10.0 } else { 90.0 })),
+            "slow" => (100, verdict(90.0)),
+            _ => (10, ok()),
+        },
+        None,
+    );
+    assert_eq!(rounds_of(&t, "fast"), [1, 2, 3]);
+    assert_eq!(t.status, RunStatus::Succeeded);
+}
+
+#[test]
+fn a_required_key_that_was_never_written_blocks_its_reader_without_an_attempt() {
+    let mut transform = sim("transform", 10);
+    transform["produces"] = json!(["html"]);
+    let mut publish = sim("publish", 10);
+    publish["requires"] = json!(["html"]);
+    let v = valid(wf(
+        json!([transform, publish]),
+        json!([]),
+        json!([{ "from": "transform", "to": "publish" }]),
+    ));
+    // transform succeeds but writes nothing.
+    let t = drive(v, JsonMap::new(), &all_ok, None);
+    assert!(!t.started().contains(&"publish".to_string()));
+    let blocked = t.kinds(|e| match e {
+        EventKind::StepBlocked {
+            at,
+            error,
+            error_code,
+        } => Some(format!(
+            "{} {error} {}",
+            at.step,
+            error_code.clone().unwrap_or_default()
+        )),
+        _ => None,
+    });
+    assert_eq!(
+        blocked,
+        ["publish html: declared by transform, not written input_not_written"]
+    );
+    assert_eq!(t.status, RunStatus::Blocked);
+}
+
+#[test]
+fn reads_are_passed_when_present_and_recommendations_become_context_keys() {
+    let mut a = sim("a", 10);
+    a["required"] = json!(false);
+    a["produces"] = json!(["assets"]);
+    let mut b = sim("b", 10);
+    b["reads"] = json!(["assets", "a.recommendations"]);
+    let v = valid(wf(
+        json!([a, b]),
+        json!([]),
+        json!([{ "from": "a", "to": "b" }]),
+    ));
+    let valid = v.clone();
+    let mut machine = Machine::new(valid, JsonMap::new(), MachineOptions::default());
+    let effects = machine.start();
+    let start_a = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Start(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let effects = machine.handle(Input::AttemptFinished {
+        unit: start_a.unit,
+        attempt: 1,
+        outcome: AttemptOutcome::Failed {
+            error: "cdn down".into(),
+        },
+    });
+    let start_b = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Start(s) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("the optional step's failure lets b run (edge defaults to done)");
+    assert_eq!(
+        start_b.inputs,
+        json!({ "a.recommendations": [] })
+            .as_object()
+            .unwrap()
+            .clone(),
+        "an absent read is absent; a failed step's recommendations are []"
     );
 }

@@ -13,6 +13,9 @@ impl<V: WorkflowRef> Machine<V> {
             return; // stale report
         }
         self.running -= 1;
+        if self.is_approval(unit) {
+            self.approvals_running -= 1;
+        }
         if !self.units[unit].reused {
             self.release(unit);
         }
@@ -42,12 +45,31 @@ impl<V: WorkflowRef> Machine<V> {
                     .first()
                     .map_or("the agent reported status blocked".to_string(), value_text);
                 self.emit(EventKind::StepBlocked {
-                    at,
+                    at: at.clone(),
                     error: error.clone(),
+                    error_code: None,
                 });
+                self.note_recommendations(unit, &at.step, result.recommendations);
                 self.set_done(unit, BranchResult::Failed);
                 self.unit_final(unit, NodeEnd::StepFailed, Some((RunStatus::Blocked, error)));
                 return;
+            }
+            // A phase approval that was rejected fails (its edges route the
+            // run); as a branch the rejection is the branch's verdict.
+            AttemptOutcome::Succeeded(result)
+                if result.approved == Some(false)
+                    && self.is_approval(unit)
+                    && self.units[unit].group.is_none() =>
+            {
+                self.record_decision(&at.step, &result.outputs);
+                let note = result
+                    .outputs
+                    .get(&decision_key(&at.step))
+                    .and_then(|d| d.get("note"))
+                    .and_then(Value::as_str)
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default();
+                return self.failed(unit, at, format!("rejected{note}"), false, false);
             }
             AttemptOutcome::Succeeded(result) => {
                 self.succeeded(unit, at, result);
@@ -71,6 +93,11 @@ impl<V: WorkflowRef> Machine<V> {
         let valid = self.valid.clone();
         let declared = &valid.workflow().steps[self.units[unit].step].produces;
         let mut outputs = JsonMap::new();
+        let mut result = result;
+        if self.is_approval(unit) {
+            self.record_decision(&at.step, &result.outputs);
+            result.outputs.remove(&decision_key(&at.step));
+        }
         for (key, value) in result.outputs {
             if declared.contains(&key) {
                 outputs.insert(key, value);
@@ -86,6 +113,8 @@ impl<V: WorkflowRef> Machine<V> {
             outputs: outputs.clone(),
             score: result.score,
             approved: result.approved,
+            recommendations: result.recommendations.clone(),
+            errors: result.errors,
         });
         let is_map_element = self.units[unit].element.is_some();
         if is_map_element {
@@ -95,6 +124,7 @@ impl<V: WorkflowRef> Machine<V> {
                 self.write(&at.step, &key, value);
             }
         }
+        self.note_recommendations(unit, &at.step, result.recommendations);
         self.set_done(
             unit,
             BranchResult::Succeeded {
@@ -169,11 +199,13 @@ impl<V: WorkflowRef> Machine<V> {
             self.effects.push(Effect::Timer { unit, delay_ms });
             return;
         }
+        let step_id = at.step.clone();
         if timed_out {
             self.emit(EventKind::StepTimedOut { at, error });
         } else {
             self.emit(EventKind::StepFailed { at, error });
         }
+        self.note_recommendations(unit, &step_id, Vec::new());
         self.set_done(unit, BranchResult::Failed);
         let step_id = self.valid.workflow().steps[self.units[unit].step]
             .id
@@ -218,6 +250,13 @@ impl<V: WorkflowRef> Machine<V> {
                 .get(&key)
                 .map_or(1, |made| made + 1)
         };
+        // In a later round of a loop, numbering goes on after the last round.
+        let first_attempt = if self.valid.loop_of(node).is_some() {
+            let key = (step, element.as_ref().map(|e| e.0));
+            first_attempt.max(self.loop_attempts.get(&key).map_or(1, |n| n + 1))
+        } else {
+            first_attempt
+        };
         self.units.push(Unit {
             node,
             step,
@@ -228,9 +267,91 @@ impl<V: WorkflowRef> Machine<V> {
             cancelling: false,
             reused: false,
             first_attempt,
+            round: self.node_round(node),
             outputs: JsonMap::new(),
+            recommendations: Vec::new(),
+            reported: false,
         });
         self.units.len() - 1
+    }
+
+    /// Inside a loop body: remembers the unit's attempt number, so the next
+    /// round's attempts number on after it (every attempt keeps its row).
+    fn note_attempt_number(&mut self, unit: UnitId) {
+        let u = &self.units[unit];
+        if self.valid.loop_of(u.node).is_some() {
+            let key = (u.step, u.element.as_ref().map(|e| e.0));
+            let attempt = u.attempt;
+            let last = self.loop_attempts.entry(key).or_insert(0);
+            *last = (*last).max(attempt);
+        }
+    }
+
+    fn is_approval(&self, unit: UnitId) -> bool {
+        self.valid.workflow().steps[self.units[unit].step].is_approval()
+    }
+
+    /// An approval's decision (who, when, verdict, note) into the context's
+    /// audit trail as `<step>.decision`.
+    fn record_decision(&mut self, step: &str, outputs: &JsonMap) {
+        let key = decision_key(step);
+        if let Some(decision) = outputs.get(&key).cloned() {
+            self.write(step, &key, decision);
+        }
+    }
+
+    /// Keeps what a unit's final attempt recommended and, for a step that is
+    /// not a map's branch, writes `<step>.recommendations` (`[]` when none).
+    fn note_recommendations(&mut self, unit: UnitId, step: &str, list: Vec<Value>) {
+        self.units[unit].reported = true;
+        if self.units[unit].element.is_none() {
+            self.write(
+                step,
+                &format!("{step}.recommendations"),
+                Value::Array(list.clone()),
+            );
+        }
+        self.units[unit].recommendations = list;
+    }
+
+    /// The `requires` keys missing from the context, as the error a step
+    /// blocked by them reports (`html: declared by transform, not written`).
+    fn missing_input(&self, step: usize) -> Option<String> {
+        let wf = self.valid.workflow();
+        let missing: Vec<String> = wf.steps[step]
+            .requires
+            .iter()
+            .filter(|k| !self.context.contains_key(*k))
+            .map(|key| {
+                let producers: Vec<&str> = wf
+                    .steps
+                    .iter()
+                    .filter(|s| s.produces.contains(key))
+                    .map(|s| s.id.as_str())
+                    .collect();
+                if producers.is_empty() {
+                    format!("{key}: no value")
+                } else {
+                    format!("{key}: declared by {}, not written", producers.join(", "))
+                }
+            })
+            .collect();
+        (!missing.is_empty()).then(|| missing.join("; "))
+    }
+
+    /// A unit whose inputs were not all written: blocked without an attempt.
+    pub(super) fn block_for_input(&mut self, unit: UnitId, error: String) {
+        self.running -= 1;
+        self.note_attempt_number(unit);
+        let at = self.attempt_ref(unit);
+        self.emit(EventKind::StepBlocked {
+            at: at.clone(),
+            error: error.clone(),
+            error_code: Some(INPUT_NOT_WRITTEN.into()),
+        });
+        self.note_recommendations(unit, &at.step, Vec::new());
+        self.set_done(unit, BranchResult::Failed);
+        self.unit_final(unit, NodeEnd::StepFailed, Some((RunStatus::Blocked, error)));
     }
 
     pub(super) fn enqueue(&mut self, unit: UnitId) {
@@ -243,6 +364,16 @@ impl<V: WorkflowRef> Machine<V> {
             self.running += 1;
             self.reuse.push_back(unit);
             return;
+        }
+        if self.options.check_inputs && self.units[unit].attempt == self.units[unit].first_attempt {
+            if let Some(error) = self.missing_input(self.units[unit].step) {
+                // Counted as running until blocked, so the run cannot finish first.
+                self.units[unit].state = UnitState::Running;
+                self.units[unit].reused = true;
+                self.running += 1;
+                self.missing_inputs.push_back((unit, error));
+                return;
+            }
         }
         self.units[unit].state = UnitState::Queued;
         match self.units[unit]
@@ -304,12 +435,14 @@ impl<V: WorkflowRef> Machine<V> {
                 }
                 Entry::Group(g) => {
                     self.start_group_units(g);
-                    let run = self.groups[g].as_mut().expect("queued groups are running");
-                    if run.pending.is_empty() {
-                        run.in_queue = false;
-                        self.queue.pop(class);
-                    } else {
-                        cursor = self.queue.past(class);
+                    match self.groups[g].as_mut() {
+                        Some(run) if !run.pending.is_empty() => cursor = self.queue.past(class),
+                        Some(run) => {
+                            run.in_queue = false;
+                            self.queue.pop(class);
+                        }
+                        // Reset by a loop's new round: the entry is stale.
+                        None => self.queue.pop(class),
                     }
                 }
             }
@@ -353,19 +486,27 @@ impl<V: WorkflowRef> Machine<V> {
             run.running += 1;
         }
         self.running += 1;
+        if self.is_approval(unit) {
+            self.approvals_running += 1;
+        }
         self.units[unit].state = UnitState::Running;
         let valid = self.valid.clone();
         let wf = valid.workflow();
         let step = &wf.steps[step_index];
-        let inputs: JsonMap = step
+        let mut inputs: JsonMap = step
             .requires
             .iter()
+            .chain(&step.reads)
             .filter_map(|k| self.context.get(k).map(|v| (k.clone(), v.clone())))
             .collect();
+        if self.valid.loop_of(self.units[unit].node).is_some() {
+            inputs.insert(LOOP_ROUND.into(), Value::from(self.units[unit].round));
+        }
         let timeout_ms = step
             .effective_timeout_s(wf.defaults.as_ref())
             .map(|s| (s * 1000.0 * self.scale_for(step_index)).round().max(1.0) as u64);
         let at = self.attempt_ref(unit);
+        self.note_attempt_number(unit);
         self.emit(EventKind::StepStarted { at: at.clone() });
         self.effects.push(Effect::Start(StartAttempt {
             unit,
@@ -374,6 +515,8 @@ impl<V: WorkflowRef> Machine<V> {
             inputs,
             element: self.units[unit].element.clone(),
             timeout_ms,
+            round: self.units[unit].round,
+            rounds: self.round_path(self.units[unit].node),
         }));
     }
 
@@ -384,8 +527,10 @@ impl<V: WorkflowRef> Machine<V> {
         if was_done {
             return;
         }
-        if let Some(run) = self.units[unit].group.and_then(|g| self.groups[g].as_mut()) {
-            run.done += 1;
+        if let Some(g) = self.current_group(unit) {
+            if let Some(run) = self.groups[g].as_mut() {
+                run.done += 1;
+            }
         }
     }
 
@@ -394,8 +539,10 @@ impl<V: WorkflowRef> Machine<V> {
         for &(r, amount) in &self.needs[step_index] {
             self.free[r] += amount;
         }
-        if let Some(run) = self.units[unit].group.and_then(|g| self.groups[g].as_mut()) {
-            run.running -= 1;
+        if let Some(g) = self.current_group(unit) {
+            if let Some(run) = self.groups[g].as_mut() {
+                run.running -= 1;
+            }
         }
     }
 
@@ -442,6 +589,13 @@ impl<V: WorkflowRef> Machine<V> {
         let Some(prior) = self.prior_of(unit).cloned() else {
             return;
         };
+        // Applied once: a later round of a loop runs the step afresh.
+        let u = &self.units[unit];
+        let key = (
+            self.valid.workflow().steps[u.step].id.clone(),
+            u.element.as_ref().map(|e| e.0),
+        );
+        self.prior.results.remove(&key);
         let attempts = match &prior {
             PriorResult::Succeeded { attempts, .. }
             | PriorResult::Failed { attempts, .. }
@@ -449,6 +603,7 @@ impl<V: WorkflowRef> Machine<V> {
             PriorResult::Interrupted { attempt } => (*attempt).max(1),
         };
         self.units[unit].attempt = attempts;
+        self.note_attempt_number(unit);
         let at = self.attempt_ref(unit);
         self.emit(EventKind::StepReused {
             at: at.clone(),
