@@ -52,6 +52,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::runs::follow_run,
             commands::runs::list_runs,
             commands::runs::load_run,
+            commands::runs::pending_decisions,
+            commands::runs::decide_approval,
             commands::trust::review_workflow,
             commands::trust::approve_workflow,
             commands::trust::list_secrets,

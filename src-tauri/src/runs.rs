@@ -9,6 +9,7 @@
 //! store — the state the canvas must end in.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,10 +59,30 @@ pub enum RunStart {
 /// The store (opened once at launch) and the runs going on in this process.
 pub struct Runs {
     store: Result<Arc<Store>, String>,
-    /// Cancel handles of the runs going on in this process.
-    active: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Handles of the runs going on in this process.
+    active: Arc<Mutex<HashMap<String, Active>>>,
     /// Step durations for predictions; cleared when a run ends.
     history: Arc<CachedHistory>,
+}
+
+/// A run this process follows: how to cancel it, how to leave it waiting.
+#[derive(Clone)]
+struct Active {
+    cancel: CancellationToken,
+    detach: CancellationToken,
+    waiting: Arc<AtomicBool>,
+}
+
+impl Active {
+    /// On quit: a run that only waits for a person is left waiting (it goes
+    /// on with `braid resume` or the next launch); any other is cancelled.
+    fn stop_for_quit(&self) {
+        if self.waiting.load(Ordering::SeqCst) {
+            self.detach.cancel();
+        } else {
+            self.cancel.cancel();
+        }
+    }
 }
 
 impl Runs {
@@ -94,17 +115,23 @@ impl Runs {
     ) -> Result<String, String> {
         let store = self.store()?;
         let run_id = execution.run_id.clone();
-        let cancel = CancellationToken::new();
+        let handles = Active {
+            cancel: CancellationToken::new(),
+            detach: CancellationToken::new(),
+            waiting: Arc::new(AtomicBool::new(false)),
+        };
         self.active
             .lock()
             .expect("runs lock")
-            .insert(run_id.clone(), cancel.clone());
+            .insert(run_id.clone(), handles.clone());
         let forward = updates.clone();
         // Called inside `execute`, on the async runtime.
         let observe: Observe =
             Box::new(move |events| tokio::spawn(forward_events(events, forward)));
         let hooks = Hooks {
-            cancel,
+            cancel: handles.cancel,
+            detach: handles.detach,
+            waiting: handles.waiting,
             observers: vec![observe],
         };
         let active = self.active.clone();
@@ -124,21 +151,22 @@ impl Runs {
         Ok(run_id)
     }
 
-    /// Cancels every run of this process and waits (up to `grace`) until
-    /// each has recorded its end.
+    /// Cancels every run of this process (leaving those that only wait for
+    /// a person waiting) and waits (up to `grace`) until each has recorded
+    /// its end.
     pub fn shutdown(&self, grace: Duration) {
-        let tokens: Vec<CancellationToken> = self
+        let runs: Vec<Active> = self
             .active
             .lock()
             .expect("runs lock")
             .values()
             .cloned()
             .collect();
-        if tokens.is_empty() {
+        if runs.is_empty() {
             return;
         }
-        for token in &tokens {
-            token.cancel();
+        for run in &runs {
+            run.stop_for_quit();
         }
         let deadline = std::time::Instant::now() + grace;
         while !self.active.lock().expect("runs lock").is_empty()
@@ -151,8 +179,8 @@ impl Runs {
     /// Cancels a run: at once if it runs in this process, and through the
     /// store for a run of another process (the CLI notices within 250 ms).
     pub fn cancel(&self, run_id: &str) -> Result<(), String> {
-        if let Some(token) = self.active.lock().expect("runs lock").get(run_id) {
-            token.cancel();
+        if let Some(run) = self.active.lock().expect("runs lock").get(run_id) {
+            run.cancel.cancel();
         }
         self.store()?
             .request_cancel(run_id)

@@ -51,6 +51,17 @@ export const commands = {
 	/**  Runs, newest first: of one workflow (by `id`), or all. */
 	listRuns: (workflowId: string | null, limit: number) => typedError<RunInfo_Serialize[], CommandError>(__TAURI_INVOKE("list_runs", { workflowId, limit })),
 	loadRun: (runId: string) => typedError<LoadedRun_Serialize, CommandError>(__TAURI_INVOKE("load_run", { runId })),
+	/**
+	 *  Approval steps waiting for a person: of one run, or of every run in the
+	 *  store (runs of `braid` processes included).
+	 */
+	pendingDecisions: (runId: string | null) => typedError<PendingDecision_Serialize[], CommandError>(__TAURI_INVOKE("pending_decisions", { runId })),
+	/**
+	 *  A person's decision on a waiting approval step, recorded exactly as
+	 *  `braid approve` records it (who: the OS user). `step` is `STEP` or
+	 *  `STEP#INDEX` for a map element.
+	 */
+	decideApproval: (runId: string, step: string, approved: boolean, score: number | null, note: string | null) => typedError<null, CommandError>(__TAURI_INVOKE("decide_approval", { runId, step, approved, score, note })),
 	/**  Whether the file may run as it is on disk now, and what it would run. */
 	reviewWorkflow: (path: string) => typedError<TrustReview_Serialize, CommandError>(__TAURI_INVOKE("review_workflow", { path })),
 	/**
@@ -1076,6 +1087,25 @@ export type ExecSpan_Serialize = {
 	score?: number | null,
 };
 
+/**  One recommendation an agent made. */
+export type Feedback = Feedback_Serialize | Feedback_Deserialize;
+
+/**  One recommendation an agent made. */
+export type Feedback_Deserialize = {
+	step: string,
+	element?: number | null,
+	round: number,
+	text: string,
+};
+
+/**  One recommendation an agent made. */
+export type Feedback_Serialize = {
+	step: string,
+	element?: number,
+	round: number,
+	text: string,
+};
+
 export type Group = Group_Serialize | Group_Deserialize;
 
 export type GroupReport = GroupReport_Serialize | GroupReport_Deserialize;
@@ -1371,6 +1401,37 @@ export type PendingApproval_Serialize = {
 	hash: string,
 	/**  What it would run; `None` when the file does not parse. */
 	review: Review_Serialize | null,
+};
+
+/**  A request still waiting for a person, as `braid runs`/the app list it. */
+export type PendingDecision = PendingDecision_Serialize | PendingDecision_Deserialize;
+
+/**  A request still waiting for a person, as `braid runs`/the app list it. */
+export type PendingDecision_Deserialize = {
+	run_id: string,
+	step: string,
+	element?: number | null,
+	/**  The rounds of the loops around the step ("1" outside loops). */
+	rounds: string,
+	prompt: string,
+	/**  The step's `show` keys and their values. */
+	shown: { [key in string]: Value },
+	requested_at_ms: number,
+	deadline_ms?: number | null,
+};
+
+/**  A request still waiting for a person, as `braid runs`/the app list it. */
+export type PendingDecision_Serialize = {
+	run_id: string,
+	step: string,
+	element?: number,
+	/**  The rounds of the loops around the step ("1" outside loops). */
+	rounds: string,
+	prompt: string,
+	/**  The step's `show` keys and their values. */
+	shown: { [key in string]: Value },
+	requested_at_ms: number,
+	deadline_ms?: number,
 };
 
 export type Plan = Plan_Serialize | Plan_Deserialize;
@@ -1694,6 +1755,17 @@ export type RunReport_Deserialize = {
 	 *  `prompt_tokens`, `completion_tokens`, `total_tokens`).
 	 */
 	metrics?: { [key in string]: number },
+	/**
+	 *  What the agents recommended, every round, in the order they said it
+	 *  (their `recommendations`: not to be confused with the priced
+	 *  `recommendations` above, which are the planner's).
+	 */
+	feedback?: Feedback_Deserialize[],
+	/**
+	 *  Per loop (by the id of its `to`): rounds run, and whether the limit
+	 *  ended it.
+	 */
+	loops?: { [key in string]: LoopSummary },
 };
 
 /**  Analysis of one recorded run. */
@@ -1742,6 +1814,17 @@ export type RunReport_Serialize = {
 	 *  `prompt_tokens`, `completion_tokens`, `total_tokens`).
 	 */
 	metrics?: { [key in string]: number },
+	/**
+	 *  What the agents recommended, every round, in the order they said it
+	 *  (their `recommendations`: not to be confused with the priced
+	 *  `recommendations` above, which are the planner's).
+	 */
+	feedback: Feedback_Serialize[],
+	/**
+	 *  Per loop (by the id of its `to`): rounds run, and whether the limit
+	 *  ended it.
+	 */
+	loops?: { [key in string]: LoopSummary },
 };
 
 /**  The answer to a request to start, resume or rerun. */

@@ -231,3 +231,45 @@ pub fn refused(refusal: Refusal) -> CommandError {
 pub fn store_error(message: String) -> CommandError {
     CommandError::new(ErrorCode::Store, message)
 }
+
+/// Approval steps waiting for a person: of one run, or of every run in the
+/// store (runs of `braid` processes included).
+#[tauri::command]
+#[specta::specta]
+pub async fn pending_decisions(
+    run_id: Option<String>,
+    runs: State<'_, Runs>,
+) -> CommandResult<Vec<braid_store::PendingDecision>> {
+    let store = runs.store().map_err(store_error)?;
+    blocking(move || {
+        store
+            .pending_decisions(run_id.as_deref())
+            .map_err(|e| Refusal::Usage(format!("store: {e}")))
+    })
+    .await
+}
+
+/// A person's decision on a waiting approval step, recorded exactly as
+/// `braid approve` records it (who: the OS user). `step` is `STEP` or
+/// `STEP#INDEX` for a map element.
+#[tauri::command]
+#[specta::specta]
+pub async fn decide_approval(
+    run_id: String,
+    step: String,
+    approved: bool,
+    score: Option<f64>,
+    note: Option<String>,
+    runs: State<'_, Runs>,
+) -> CommandResult<()> {
+    let store = runs.store().map_err(store_error)?;
+    blocking(move || {
+        let verdict = braid_runtime::decide::Verdict {
+            approved,
+            score,
+            note,
+        };
+        braid_runtime::decide::decide(&store, &run_id, &step, verdict).map(drop)
+    })
+    .await
+}

@@ -116,6 +116,29 @@ pub fn analyze_run_with(
         (None, Vec::new())
     };
 
+    let feedback: Vec<report::Feedback> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            crate::events::EventKind::StepSucceeded {
+                at,
+                recommendations,
+                ..
+            } => Some((at, recommendations)),
+            _ => None,
+        })
+        .flat_map(|(at, list)| {
+            list.iter().map(move |r| report::Feedback {
+                step: at.step.clone(),
+                element: at.element,
+                round: at.round,
+                text: match r {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            })
+        })
+        .collect();
+    let loops = crate::run::summary::summarize(wf, events).loops;
     // Metrics the agents reported (token usage), summed per step and run.
     let mut step_metrics: HashMap<&str, IndexMap<String, u64>> = HashMap::new();
     let mut run_metrics: IndexMap<String, u64> = IndexMap::new();
@@ -223,6 +246,8 @@ pub fn analyze_run_with(
         history_runs: history.len(),
         timeline: facts.timeline,
         metrics: run_metrics,
+        feedback,
+        loops,
     }
 }
 

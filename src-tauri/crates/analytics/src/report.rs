@@ -59,6 +59,26 @@ pub struct RunReport {
     /// `prompt_tokens`, `completion_tokens`, `total_tokens`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub metrics: IndexMap<String, u64>,
+    /// What the agents recommended, every round, in the order they said it
+    /// (their `recommendations`: not to be confused with the priced
+    /// `recommendations` above, which are the planner's).
+    #[serde(default)]
+    pub feedback: Vec<Feedback>,
+    /// Per loop (by the id of its `to`): rounds run, and whether the limit
+    /// ended it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub loops: IndexMap<String, crate::run::summary::LoopSummary>,
+}
+
+/// One recommendation an agent made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Feedback {
+    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<u32>,
+    pub round: u32,
+    pub text: String,
 }
 
 /// Tokens in a set of metrics: `total_tokens`, else prompt + completion.

@@ -104,7 +104,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Continue an interrupted or failed run from its last good state.
+    /// Approve (or `--reject`) a waiting approval step, from any process; the
+    /// run continues where it is followed (`braid run`, the app, `braid resume`).
+    Approve {
+        run_id: String,
+        /// The approval step; STEP#INDEX for one element of a map.
+        step: String,
+        /// Reject instead of approving.
+        #[arg(long)]
+        reject: bool,
+        /// A score from 0 to 100.
+        #[arg(long, value_name = "N")]
+        score: Option<f64>,
+        /// A note for the record (the step's produced key, if it has one).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Print the recorded decision as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue an interrupted, failed or waiting run from its last good state.
     Resume {
         run_id: String,
         /// Run again the non-idempotent steps that were mid-attempt when the run died.
@@ -261,6 +280,24 @@ fn main() -> ExitCode {
             db,
         }),
         Command::Cancel { run_id, json } => commands::cancel::run(&run_id, json, db),
+        Command::Approve {
+            run_id,
+            step,
+            reject,
+            score,
+            note,
+            json,
+        } => commands::approve::run(
+            commands::approve::Args {
+                run_id: &run_id,
+                step: &step,
+                reject,
+                score,
+                note,
+                json,
+            },
+            db,
+        ),
         Command::Resume {
             run_id,
             retry_interrupted,

@@ -4,8 +4,11 @@
 //! (SIGINT), SIGTERM (what `timeout`, CI cancellation and systemd send) and
 //! SIGHUP (the terminal closed) all cancel it — every process group killed,
 //! the run recorded `cancelled` — and the exit status says which (128 + n).
+//! A run that only waits for approvals is left waiting instead (nothing
+//! runs that could be stopped; `braid approve` and `braid resume` go on).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use braid_engine::run::summary::RunSummary;
 use braid_runtime::{Execution, Hooks, Observe};
@@ -87,20 +90,35 @@ pub fn execute(store: Arc<Store>, execution: Execution) -> Result<Ran, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
         let cancel = CancellationToken::new();
+        let detach = CancellationToken::new();
+        let waiting = Arc::new(AtomicBool::new(false));
         let stopped_by = Arc::new(std::sync::OnceLock::new());
         let watcher = {
-            let (cancel, stopped_by) = (cancel.clone(), stopped_by.clone());
+            let (cancel, detach, waiting, stopped_by) = (
+                cancel.clone(),
+                detach.clone(),
+                waiting.clone(),
+                stopped_by.clone(),
+            );
             tokio::spawn(async move {
                 let signal = stop_signal().await;
                 let _ = stopped_by.set(signal);
-                output::note(&format!("{}: cancelling the run…", signal.name()));
-                cancel.cancel();
+                if waiting.load(Ordering::SeqCst) {
+                    // Nothing runs: leave the run waiting for its decision.
+                    output::note(&format!("{}: leaving the run waiting…", signal.name()));
+                    detach.cancel();
+                } else {
+                    output::note(&format!("{}: cancelling the run…", signal.name()));
+                    cancel.cancel();
+                }
             })
         };
         let valid = execution.valid.clone();
         let progress: Observe = Box::new(move |events| Progress::start(valid, events).task());
         let hooks = Hooks {
             cancel,
+            detach,
+            waiting,
             observers: vec![progress],
         };
         let summary = braid_runtime::execute(store, execution, hooks).await;

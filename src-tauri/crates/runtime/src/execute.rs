@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use braid_engine::bus::{EventBatch, EventBus};
@@ -55,6 +56,14 @@ pub type Observe = Box<dyn FnOnce(UnboundedReceiver<EventBatch>) -> JoinHandle<(
 pub struct Hooks {
     /// Cancelled by the front end to stop the run (Ctrl-C, a Cancel button).
     pub cancel: CancellationToken,
+    /// Cancelled by the front end to leave a run that only waits for
+    /// approvals: the process stops following it and the run stays
+    /// `waiting` (`braid approve`, then `braid resume`, continue it). If the
+    /// run is not waiting at that moment, it is cancelled instead.
+    pub detach: CancellationToken,
+    /// Whether the run is waiting for approvals and nothing else, kept
+    /// current by the run (front ends read it to choose detach or cancel).
+    pub waiting: Arc<AtomicBool>,
     pub observers: Vec<Observe>,
 }
 
@@ -124,6 +133,7 @@ pub async fn execute(store: Arc<Store>, x: Execution, hooks: Hooks) -> Result<Ru
 
     let cancel = hooks.cancel;
     let watcher = store_cancel(store.clone(), x.run_id.clone(), cancel.clone());
+    let waiting_tracker = track_waiting(bus.subscribe(), hooks.waiting.clone());
     let sub_runs: Arc<dyn SubRuns> = Arc::new(StoreSubRuns {
         store: store.clone(),
         writer: writer.clone(),
@@ -139,6 +149,7 @@ pub async fn execute(store: Arc<Store>, x: Execution, hooks: Hooks) -> Result<Ru
         resumed: x.resumed,
         services: RunServices {
             sub_runs: Some(sub_runs),
+            approvals: Some(store.clone()),
             files,
             stack,
             ..RunServices::default()
@@ -146,10 +157,23 @@ pub async fn execute(store: Arc<Store>, x: Execution, hooks: Hooks) -> Result<Ru
         ..RunRequest::new(x.valid.clone(), x.run_id.clone(), x.workflow_dir, x.inputs)
     };
     // Spawned, so the scheduler loop runs on a worker thread, not block_on's.
-    let outcome = tokio::spawn(run(request, bus.clone(), cancel))
-        .await
-        .expect("the run task does not panic");
+    let mut task = tokio::spawn(run(request, bus.clone(), cancel.clone()));
+    let outcome = tokio::select! {
+        outcome = &mut task => outcome.expect("the run task does not panic").map(drop),
+        () = hooks.detach.cancelled() => {
+            if hooks.waiting.load(Ordering::SeqCst) {
+                // Nothing runs but approval polls: stop following the run.
+                task.abort();
+                let _ = task.await;
+                Ok(())
+            } else {
+                cancel.cancel();
+                task.await.expect("the run task does not panic").map(drop)
+            }
+        }
+    };
     watcher.abort();
+    waiting_tracker.abort();
     drop(bus);
     for observer in observers {
         let _ = observer.await;
@@ -170,6 +194,22 @@ pub async fn execute(store: Arc<Store>, x: Execution, hooks: Hooks) -> Result<Ru
         tracing::warn!(run_id = %x.run_id, "could not cache the run digest: {e}");
     }
     store.summary(&x.run_id).map_err(store_error)
+}
+
+/// Keeps `waiting` equal to the run's last `RunWaiting`.
+fn track_waiting(
+    mut events: UnboundedReceiver<EventBatch>,
+    waiting: Arc<AtomicBool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(batch) = events.recv().await {
+            for event in batch.iter() {
+                if let braid_engine::events::EventKind::RunWaiting { waiting: w } = event.kind {
+                    waiting.store(w, Ordering::SeqCst);
+                }
+            }
+        }
+    })
 }
 
 /// `braid cancel` (or the app) in another process sets a flag in the store; notice it.

@@ -7,11 +7,13 @@
 //! - [`start`]: preparing a fresh run, a resume, or a rerun from a step.
 //! - [`execute`]: running it with the store's writer subscribed.
 //! - [`analysis`]: reports on stored runs.
+//! - [`decide`]: a person's decision on a waiting approval step.
 //!
 //! Nothing here prints: failures are typed ([`Refusal`]) and each front end
 //! words them its own way.
 
 pub mod analysis;
+pub mod decide;
 pub mod execute;
 pub mod gate;
 mod prior;

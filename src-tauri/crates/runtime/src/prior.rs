@@ -2,7 +2,11 @@
 //! attempts that succeeded, keyed by step and map element, and the folder
 //! its workflow file was in.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use braid_engine::events::{Event, EventKind};
+use braid_model::ValidWorkflow;
+use braid_model::validate::NodeRef;
 
 use braid_engine::agents::result::AgentResult;
 use braid_engine::run::machine::PriorResult;
@@ -52,4 +56,63 @@ pub fn stored_workflow_dir(record: &RunRecord) -> Result<PathBuf, Refusal> {
             record.run.run_id
         ))),
     }
+}
+
+/// Where a run's loops were when it stopped, read from its events: each
+/// loop's round (by the id of its `to`), and the completions that belong
+/// to the current round of every loop around them. A completion from an
+/// earlier round is not reused: that round's body runs again.
+pub struct LoopState {
+    pub rounds: HashMap<String, u32>,
+    pub current: HashSet<Key>,
+}
+
+pub fn loop_state(valid: &ValidWorkflow, events: &[Event]) -> LoopState {
+    let loops = valid.loops();
+    let wf = valid.workflow();
+    // Per loop: the step ids of its body (a group's branches included).
+    let body_steps: Vec<HashSet<&str>> = loops
+        .iter()
+        .map(|l| {
+            l.body
+                .iter()
+                .flat_map(|&n| match valid.graph().graph[n] {
+                    NodeRef::Step(s) => vec![wf.steps[s].id.as_str()],
+                    NodeRef::Group(g) => valid.branches(g).map(|s| s.id.as_str()).collect(),
+                })
+                .collect()
+        })
+        .collect();
+    let mut rounds: HashMap<String, u32> = HashMap::new();
+    let mut current: HashSet<Key> = HashSet::new();
+    for event in events {
+        match &event.kind {
+            EventKind::StepSucceeded { at, .. }
+            | EventKind::StepFailed { at, .. }
+            | EventKind::StepTimedOut { at, .. }
+            | EventKind::StepBlocked { at, .. } => {
+                current.insert((at.step.clone(), at.element));
+            }
+            EventKind::LoopRound { to, round, .. } => {
+                rounds.insert(to.clone(), *round);
+                let Some(l) = loops.iter().position(|l| valid.node_id(l.to) == to) else {
+                    continue;
+                };
+                current.retain(|(step, _)| !body_steps[l].contains(step.as_str()));
+                // Inner loops start again at round 1.
+                for (i, inner) in loops.iter().enumerate() {
+                    let mut parent = inner.parent;
+                    while let Some(p) = parent {
+                        if p == l {
+                            rounds.remove(valid.node_id(loops[i].to));
+                            break;
+                        }
+                        parent = loops[p].parent;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    LoopState { rounds, current }
 }

@@ -20,7 +20,7 @@ use petgraph::visit::Dfs;
 use crate::Refusal;
 use crate::execute::Execution;
 use crate::gate::{MainFile, gate};
-use crate::prior::{last_attempts, stored_workflow_dir, succeeded};
+use crate::prior::{last_attempts, loop_state, stored_workflow_dir, succeeded};
 use crate::read::read_file;
 use crate::refusal::store_error;
 use crate::start::check_time_scale;
@@ -118,6 +118,16 @@ pub fn prepare(store: &Store, args: &RerunRequest) -> Result<(Execution, Vec<Str
             prior.results.extend(results);
         }
     }
+    if !valid.loops().is_empty() {
+        // Loops reused whole keep the rounds they ran (so a loop that ended
+        // by its limit is not taken again); the loops around STEP restart.
+        let events = store.run_events(args.run_id).map_err(e)?;
+        let mut rounds = loop_state(&valid, &events).rounds;
+        for l in loops_around(&valid, target) {
+            rounds.remove(valid.node_id(valid.loops()[l].to));
+        }
+        prior.rounds = rounds;
+    }
     let execution = Execution {
         valid: valid.clone(),
         workflow_source: source,
@@ -150,6 +160,10 @@ fn reusable_nodes(valid: &ValidWorkflow, old: &Workflow, target: NodeIx) -> Hash
     while let Some(n) = dfs.next(graph) {
         downstream.insert(n);
     }
+    // From a node inside a loop, the whole loop starts again at round 1.
+    for l in loops_around(valid, target) {
+        downstream.extend(valid.loops()[l].body.iter().copied());
+    }
     let mut reusable = HashSet::new();
     for &node in valid.topo_order() {
         let upstream_reused = graph
@@ -160,6 +174,17 @@ fn reusable_nodes(valid: &ValidWorkflow, old: &Workflow, target: NodeIx) -> Hash
         }
     }
     reusable
+}
+
+/// The loops whose body holds `node`, innermost first.
+fn loops_around(valid: &ValidWorkflow, node: NodeIx) -> Vec<usize> {
+    let mut around = Vec::new();
+    let mut at = valid.loop_of(node);
+    while let Some(l) = at {
+        around.push(l);
+        at = valid.loops()[l].parent;
+    }
+    around
 }
 
 /// Whether a node's definition (a step, or a group with its branches) is

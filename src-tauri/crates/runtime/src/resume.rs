@@ -14,7 +14,7 @@ use braid_store::{AttemptStatus, Store};
 use crate::Refusal;
 use crate::execute::Execution;
 use crate::gate::{MainFile, gate};
-use crate::prior::{last_attempts, stored_workflow_dir, succeeded};
+use crate::prior::{last_attempts, loop_state, stored_workflow_dir, succeeded};
 use crate::refusal::store_error;
 
 /// What to do with non-idempotent steps that were mid-attempt.
@@ -39,10 +39,10 @@ pub fn prepare(
     let record = store.run_record(run_id).map_err(e)?;
     if !matches!(
         record.run.status,
-        RunStatus::Interrupted | RunStatus::Failed
+        RunStatus::Interrupted | RunStatus::Failed | RunStatus::Waiting
     ) {
         return Err(Refusal::NotAllowed(format!(
-            "run {run_id} is {}; only interrupted or failed runs can be resumed",
+            "run {run_id} is {}; only interrupted, failed or waiting runs can be resumed",
             record.run.status.as_str()
         )));
     }
@@ -74,7 +74,9 @@ pub fn prepare(
             AttemptStatus::Interrupted | AttemptStatus::Running
         );
         if !was_in_flight {
-            // Failed, cancelled or skipped: resuming means trying again.
+            // Failed, cancelled or skipped: resuming means trying again. An
+            // approval step that was waiting asks again and finds its
+            // request (and any decision made meanwhile) in the store.
             prior.attempts_made.insert(key, attempt.attempt);
             continue;
         }
@@ -105,6 +107,21 @@ pub fn prepare(
     if !undecided.is_empty() {
         undecided.sort();
         return Err(Refusal::Undecided(undecided));
+    }
+    if !valid.loops().is_empty() {
+        // Inside a loop, only what completed in the current round is reused;
+        // the rest of that round runs again, numbering after the stored attempts.
+        let events = store.run_events(run_id).map_err(e)?;
+        let state = loop_state(&valid, &events);
+        prior.results.retain(|key, result| {
+            !matches!(result, PriorResult::Succeeded { .. }) || state.current.contains(key)
+        });
+        for (key, attempt) in last_attempts(&attempts) {
+            if !prior.results.contains_key(&key) {
+                prior.attempts_made.entry(key).or_insert(attempt.attempt);
+            }
+        }
+        prior.rounds = state.rounds;
     }
     let workflow_dir = stored_workflow_dir(&record)?;
     // The run's own file was approved when it first ran; sub-workflow files

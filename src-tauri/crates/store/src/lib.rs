@@ -59,6 +59,7 @@
 //! - It never VACUUMs on its own: [`Store::prune`] frees pages for reuse.
 
 mod db;
+mod decisions;
 mod digests;
 mod error;
 mod ingest;
@@ -71,6 +72,7 @@ mod writer;
 use std::path::PathBuf;
 
 pub use db::SCHEMA_VERSION;
+pub use decisions::{NotDecidable, PendingDecision};
 pub use error::{Result, StoreError};
 pub use records::{
     Approval, AttemptRecord, AttemptStatus, ContextWriteRecord, GroupAggregationRecord, NewRun,

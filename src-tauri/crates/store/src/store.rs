@@ -259,7 +259,7 @@ impl Store {
             let Some((status, owner, owner_start)) = row else {
                 return Err(StoreError::RunNotFound(run_id.to_string()));
             };
-            if status == "running" {
+            if status == "running" || status == "waiting" {
                 if let Some(owner) =
                     owner.filter(|&o| liveness::is_alive(o, owner_start.as_deref()))
                 {
@@ -268,6 +268,8 @@ impl Store {
                         pid: owner,
                     });
                 }
+            }
+            if status == "running" {
                 recovery::interrupt_attempts(tx, run_id)?;
             }
             tx.prepare_cached(
@@ -387,7 +389,8 @@ impl Store {
         if summary.run_id.is_empty() {
             summary.run_id = run_id.to_string();
         }
-        if summary.status == RunStatus::Running && record.run.status != RunStatus::Running {
+        let live = |s: RunStatus| matches!(s, RunStatus::Running | RunStatus::Waiting);
+        if live(summary.status) && !live(record.run.status) {
             // Its process died before writing `RunFinished`; recovery marked
             // the run (interrupted), so the summary says what `runs` says.
             summary.status = record.run.status;
@@ -627,7 +630,23 @@ impl Store {
                 .optional()?;
             match status.as_deref() {
                 None => Err(StoreError::RunNotFound(run_id.to_string())),
-                Some("running") => {
+                Some("waiting") if !owner_alive(tx, run_id)? => {
+                    // Nobody follows it (the process detached or died while it
+                    // only waited): nothing runs, so cancelling is recording it.
+                    let now = braid_engine::events::now_ms() as i64;
+                    tx.prepare_cached(
+                        "UPDATE runs SET status = 'cancelled', finished_at_ms = ?2,
+                           error = 'cancelled while waiting for an approval' WHERE run_id = ?1",
+                    )?
+                    .execute(params![run_id, now])?;
+                    tx.prepare_cached(
+                        "UPDATE attempts SET status = 'cancelled', is_final = 1, finished_at_ms = ?2
+                         WHERE run_id = ?1 AND status IN ('waiting', 'queued', 'running')",
+                    )?
+                    .execute(params![run_id, now])?;
+                    Ok(())
+                }
+                Some("running" | "waiting") => {
                     tx.prepare_cached("UPDATE runs SET cancel_requested = 1 WHERE run_id = ?1")?
                         .execute([run_id])?;
                     Ok(())
@@ -810,6 +829,14 @@ impl History for Store {
             _ => Some((rounds[n / 2 - 1] + rounds[n / 2]).div_ceil(2)),
         }
     }
+}
+
+/// Whether the process that owns a run is alive.
+fn owner_alive(tx: &rusqlite::Transaction<'_>, run_id: &str) -> Result<bool> {
+    let (owner, marker): (Option<u32>, Option<String>) = tx
+        .prepare_cached("SELECT owner_pid, owner_start FROM runs WHERE run_id = ?1")?
+        .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(owner.is_some_and(|o| liveness::is_alive(o, marker.as_deref())))
 }
 
 /// sha256 of bytes, lowercase hex.

@@ -255,6 +255,40 @@ pub fn run(r: &RunReport) -> String {
         }
     }
 
+    if !r.feedback.is_empty() || !r.loops.is_empty() {
+        b.push_str("<h2>Feedback from the agents</h2>");
+        for (to, l) in &r.loops {
+            let why = if l.exhausted {
+                ", stopped by max_rounds"
+            } else {
+                ""
+            };
+            let _ = write!(
+                b,
+                r#"<p class="muted">Loop at <code>{}</code>: {} rounds{why}.</p>"#,
+                esc(to),
+                l.rounds
+            );
+        }
+        if !r.feedback.is_empty() {
+            b.push_str(r#"<div class="panel" style="padding:0"><table><thead><tr><th>step</th><th class="n">round</th><th>recommendation</th></tr></thead><tbody>"#);
+            for f in &r.feedback {
+                let who = match f.element {
+                    Some(e) => format!("{}[{e}]", f.step),
+                    None => f.step.clone(),
+                };
+                let _ = write!(
+                    b,
+                    r#"<tr><td><code>{}</code></td><td class="n">{}</td><td>{}</td></tr>"#,
+                    esc(&who),
+                    f.round,
+                    esc(&f.text)
+                );
+            }
+            b.push_str("</tbody></table></div>");
+        }
+    }
+
     // A tokens column only when some step reported token usage (llm).
     let with_tokens = r.steps.values().any(|s| tokens(&s.metrics).is_some());
     b.push_str(r#"<h2>Steps</h2><div class="panel" style="padding:0"><table><thead><tr><th>step</th><th>status</th><th class="n">duration</th><th class="n">queued</th><th class="n">exec</th><th class="n">retry</th><th class="n">join wait</th><th class="n">slack</th><th class="n">attempts</th>"#);

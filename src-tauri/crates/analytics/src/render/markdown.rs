@@ -182,6 +182,8 @@ pub fn run(r: &RunReport, style: Style) -> String {
         out.push('\n');
     }
 
+    feedback(&mut out, r, style);
+
     heading(&mut out, style, 2, "Steps");
     // A tokens column only when some step reported token usage (llm).
     let with_tokens = r.steps.values().any(|s| tokens(&s.metrics).is_some());
@@ -219,6 +221,51 @@ pub fn run(r: &RunReport, style: Style) -> String {
         out.push_str(&format!("\n{}\n", token_line(total, &r.metrics)));
     }
     out
+}
+
+/// What the agents recommended, per round, and how the run's loops went.
+fn feedback(out: &mut String, r: &RunReport, style: Style) {
+    if r.feedback.is_empty() && r.loops.is_empty() {
+        return;
+    }
+    heading(out, style, 2, "Feedback from the agents");
+    for (to, l) in &r.loops {
+        let why = if l.exhausted {
+            ", stopped by max_rounds"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "Loop at {}: {} rounds{why}.\n",
+            code(style, to),
+            l.rounds
+        ));
+    }
+    if !r.loops.is_empty() {
+        out.push('\n');
+    }
+    if r.feedback.is_empty() {
+        return;
+    }
+    let mut t = Table::new(&["step", ">round", "recommendation"]);
+    for f in &r.feedback {
+        let who = match f.element {
+            Some(e) => format!("{}[{e}]", f.step),
+            None => f.step.clone(),
+        };
+        let text: String = f
+            .text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        t.row(vec![
+            code(style, &who),
+            f.round.to_string(),
+            prose(style, &text),
+        ]);
+    }
+    out.push_str(&t.render(style));
+    out.push('\n');
 }
 
 /// `Tokens: 1,234 (prompt 1,000, completion 234)`.

@@ -25,7 +25,7 @@ pub fn run(run_id: &str, json: bool, db: Option<&Path>) -> u8 {
     let deadline = Instant::now() + WAIT;
     loop {
         match store.run(run_id) {
-            Ok(info) if info.status != RunStatus::Running => break,
+            Ok(info) if !matches!(info.status, RunStatus::Running | RunStatus::Waiting) => break,
             Ok(_) if Instant::now() > deadline => {
                 output::error_line(&format!(
                     "asked {run_id} to cancel; it is still winding down"

@@ -1,5 +1,6 @@
 //! One module per subcommand: read the arguments, call the engine, print.
 
+pub mod approve;
 pub mod cancel;
 pub mod fmt;
 pub mod plan;
@@ -69,6 +70,24 @@ pub fn report_run(
     }
     if summary.status == RunStatus::Succeeded {
         exit::SUCCESS
+    } else if summary.status == RunStatus::Waiting {
+        let steps: Vec<&String> = summary
+            .steps
+            .iter()
+            .filter(|(_, s)| s.status == braid_engine::events::StepStatus::Waiting)
+            .map(|(id, _)| id)
+            .collect();
+        let first = steps.first().map_or("STEP", |s| s.as_str());
+        output::error_line(&format!(
+            "run {id} is waiting for a decision on {}. Decide with `braid approve {id} {first}` (or --reject); then `braid resume {id}` continues it",
+            steps
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            id = summary.run_id,
+        ));
+        stopped_by.map_or(exit::FAILURE, StopSignal::exit_code)
     } else {
         output::error_line(&format!(
             "run {} ended {}{}",

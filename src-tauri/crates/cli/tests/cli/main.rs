@@ -1,8 +1,10 @@
 //! End-to-end tests of the `braid` binary: real process, real files, exit
 //! codes and stdout/stderr exactly as `docs/spec/cli.md` describes.
 
+mod approval;
 mod crash;
 mod history;
+mod loops;
 mod plan;
 mod run;
 mod services;

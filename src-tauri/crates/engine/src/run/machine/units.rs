@@ -62,6 +62,15 @@ impl<V: WorkflowRef> Machine<V> {
                     && self.units[unit].group.is_none() =>
             {
                 self.record_decision(&at.step, &result.outputs);
+                // The note is kept either way (the step's one produced key).
+                let produces = self.valid.workflow().steps[self.units[unit].step]
+                    .produces
+                    .clone();
+                for key in produces {
+                    if let Some(value) = result.outputs.get(&key) {
+                        self.write(&at.step, &key, value.clone());
+                    }
+                }
                 let note = result
                     .outputs
                     .get(&decision_key(&at.step))
