@@ -1998,6 +1998,11 @@ export type SimAgent_Deserialize = {
 	approved?: boolean | null,
 	fail_rate?: number | null,
 	outputs?: { [key in string]: Value },
+	/**
+	 *  Extension (revision 2): what the simulated reviewer recommends, as a
+	 *  real agent's result would (`<step>.recommendations`).
+	 */
+	recommendations?: string[],
 	seed?: number | null,
 };
 
@@ -2008,6 +2013,11 @@ export type SimAgent_Serialize = {
 	approved?: boolean,
 	fail_rate?: number | null,
 	outputs?: { [key in string]: Value },
+	/**
+	 *  Extension (revision 2): what the simulated reviewer recommends, as a
+	 *  real agent's result would (`<step>.recommendations`).
+	 */
+	recommendations?: string[],
 	seed?: number,
 };
 

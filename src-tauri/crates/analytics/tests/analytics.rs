@@ -65,6 +65,10 @@ async fn record_as(
     );
     request.time_scale = time_scale;
     request.default_concurrency = Some(4);
+    // Approval steps (the blog's editor) are approved at once in a test.
+    request.services.approvals = Some(Arc::new(
+        braid_engine::agents::approval::PresetDesk::approving("test"),
+    ));
     let outcome = tokio::spawn(run(request, bus.clone(), CancellationToken::new()))
         .await
         .unwrap()
@@ -531,9 +535,11 @@ async fn the_blog_publishing_report_renders_as_markdown_text_and_self_contained_
     .await;
     let report = braid_analytics::analyze_run(&wf, &events, &[]);
     assert_eq!(
-        report.critical_path.nodes[..2],
-        ["validate".to_string(), "quality-gates".to_string()]
+        report.critical_path.nodes[..3],
+        ["validate", "revise", "quality-gates"].map(String::from)
     );
+    // The reviewers' recommendations are in every format.
+    assert_eq!(report.feedback.len(), 3, "{:#?}", report.feedback);
     // verify waits for invalidate-cache but reads nothing it writes.
     assert!(
         report
@@ -547,6 +553,7 @@ async fn the_blog_publishing_report_renders_as_markdown_text_and_self_contained_
     let html = render::html(&report);
     std::fs::write(std::env::temp_dir().join("braid-report-blog.html"), &html).unwrap();
     assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains("Add the risk disclaimer under the rate table."));
     assert!(html.contains("<svg class=\"gantt\""));
     assert!(!html.contains("http:") && !html.contains("https:") && !html.contains("<script"));
     for step in report.steps.keys() {

@@ -7,7 +7,9 @@
 //! (b) 500 `shell` steps running `true` at concurrency 2 and 8, output
 //!     captured, against a bare `tokio::process` loop that also pipes
 //!     output, and against `xargs -P`;
-//! (c) 200 parallel `sim` steps of 100 ms against the ideal 100 ms.
+//! (c) 200 parallel `sim` steps of 100 ms against the ideal 100 ms;
+//! (d) a loop of 100 rounds of 0 ms `sim` steps (draft → review, looped
+//!     back on needs_work), against the 200-step chain of the same work.
 //!
 //! Run: `cargo bench -p braid-engine --bench engine_run`
 
@@ -81,6 +83,19 @@ fn main() {
     }
 
     println!();
+    println!("(d) a loop of 100 rounds, no-op sim steps");
+    let looped = workflow(loop_doc(100));
+    let engine_loop = median_async(&runtime, 30, || run_engine(looped.clone(), 1.0));
+    report(
+        "100 rounds × (draft → review)",
+        engine_loop,
+        engine_chain,
+        200,
+        "200-step chain (same steps, no loop)",
+        Some(50.0),
+    );
+
+    println!();
     println!("(c) 200 parallel sim steps of 100 ms");
     let wide = workflow(fan_doc(200, 100, 200));
     let wall = median_async(&runtime, 5, || run_engine(wide.clone(), 1.0));
@@ -131,6 +146,25 @@ fn chain_doc(n: usize) -> Value {
         .map(|i| json!({ "from": format!("s{}", i - 1), "to": format!("s{i}") }))
         .collect();
     json!({ "format": "braid/1", "id": "chain", "limits": { "concurrency": 8 }, "steps": steps, "edges": edges })
+}
+
+/// draft → review (one critic scoring 60: needs work) with a loop back of
+/// `rounds` rounds: the body runs exactly `rounds` times, then `archive`.
+fn loop_doc(rounds: u32) -> Value {
+    json!({
+        "format": "braid/1", "id": "looped", "limits": { "concurrency": 8 },
+        "steps": [
+            { "id": "draft", "agent": { "kind": "sim", "duration_ms": 0 } },
+            { "id": "critic", "group": "review", "agent": { "kind": "sim", "duration_ms": 0, "score": 60 } },
+            { "id": "archive", "agent": { "kind": "sim", "duration_ms": 0 } }
+        ],
+        "groups": [{ "id": "review", "aggregate": { "strategy": "threshold", "approve_at": 80, "needs_work_at": 50 } }],
+        "edges": [
+            { "from": "draft", "to": "review" },
+            { "from": "review", "to": "draft", "when": "needs_work", "loop": { "max_rounds": rounds } },
+            { "from": "review", "to": "archive", "when": "needs_work" }
+        ]
+    })
 }
 
 fn fan_doc(n: usize, duration_ms: u64, concurrency: usize) -> Value {

@@ -260,6 +260,10 @@ pub struct SimAgent {
     pub fail_rate: Option<f64>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub outputs: JsonMap,
+    /// Extension (revision 2): what the simulated reviewer recommends, as a
+    /// real agent's result would (`<step>.recommendations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recommendations: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::validate::tempdir;
 
-fn braid_db(db: &Path, args: &[&str]) -> Output {
+pub fn braid_db(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_braid"))
         .arg("--db")
         .arg(db)
@@ -21,10 +21,16 @@ fn braid_db(db: &Path, args: &[&str]) -> Output {
 }
 
 fn spawn_run(db: &Path, file: &Path) -> Child {
+    spawn_braid(db, &["run", "--json", file.to_str().unwrap()])
+}
+
+/// `braid --db DB ARGS…` started in the repository root, output captured.
+pub fn spawn_braid(db: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_braid"))
         .arg("--db")
         .arg(db)
-        .args(["run", "--json", file.to_str().unwrap()])
+        .args(args)
+        .current_dir(super::repo_root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -53,7 +59,7 @@ fn editor_workflow(dir: &Path, timeout_s: f64) -> PathBuf {
 }
 
 /// Polls `runs --status waiting` until one run waits; returns its id.
-fn waiting_run(db: &Path) -> String {
+pub fn waiting_run(db: &Path) -> String {
     let started = Instant::now();
     loop {
         let out = braid_db(db, &["runs", "--status", "waiting", "--json"]);

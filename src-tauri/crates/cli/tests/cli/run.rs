@@ -1,21 +1,35 @@
 use serde_json::Value;
 
+use super::approval::{braid_db, spawn_braid, waiting_run};
 use super::validate::tempdir;
 use super::{braid, stderr, stdout};
 
+/// Runs blog-publishing at 1/100 time, approving its editor step from
+/// another process when the run waits for it.
+fn run_blog(db: &std::path::Path) -> std::process::Output {
+    // blog-publishing has a shell step: it runs once approved (--trust).
+    let run = spawn_braid(
+        db,
+        &[
+            "run",
+            "--json",
+            "--trust",
+            "--time-scale",
+            "0.01",
+            "workflows/blog-publishing.json",
+            "--input",
+            "page_id=post-1",
+        ],
+    );
+    let run_id = waiting_run(db);
+    let approved = braid_db(db, &["approve", &run_id, "editor-ok", "--note", "Ship it"]);
+    assert_eq!(approved.status.code(), Some(0), "{}", stderr(&approved));
+    run.wait_with_output().unwrap()
+}
+
 #[test]
 fn run_json_has_the_contract_shape_and_exit_0() {
-    // blog-publishing has a shell step: it runs once approved (--trust).
-    let out = braid(&[
-        "run",
-        "--json",
-        "--trust",
-        "--time-scale",
-        "0.01",
-        "workflows/blog-publishing.json",
-        "--input",
-        "page_id=post-1",
-    ]);
+    let out = run_blog(&tempdir().join("runs.db"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let run: Value = serde_json::from_str(&stdout(&out)).expect("stdout is only the JSON result");
     assert_eq!(run["workflow_id"], "blog-publishing");
@@ -31,6 +45,19 @@ fn run_json_has_the_contract_shape_and_exit_0() {
     assert_eq!(run["steps"]["return-to-author"]["status"], "skipped");
     assert_eq!(run["groups"]["quality-gates"]["outcome"], "approved");
     assert_eq!(run["context"]["page_id"], "post-1");
+    assert_eq!(run["context"]["editor_note"], "Ship it");
+    assert_eq!(run["steps"]["editor-ok"]["status"], "succeeded");
+    assert_eq!(
+        run["steps"]["legal"]["recommendations"][0],
+        "Add the risk disclaimer under the rate table."
+    );
+    assert_eq!(
+        run["context"]["quality-gates.recommendations"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "one per reviewer, in branch order"
+    );
 }
 
 #[test]
@@ -42,6 +69,7 @@ fn every_example_runs_from_the_cli() {
         ("workflows/release-pipeline.json", "version=2.4.0"),
         ("workflows/code-review-swarm.json", "pr_number=42"),
         ("workflows/page-audit-map.json", ""),
+        ("workflows/agent-with-critic.json", ""),
     ] {
         // --trust: release-pipeline runs a shell step (the others are sim-only
         // and would run without it).

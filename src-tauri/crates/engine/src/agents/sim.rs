@@ -48,6 +48,12 @@ impl Agent for SimAgent {
             outputs: self.config.outputs.clone(),
             score: self.config.score,
             approved: self.config.approved,
+            recommendations: self
+                .config
+                .recommendations
+                .iter()
+                .map(|r| serde_json::Value::from(r.as_str()))
+                .collect(),
             ..AgentResult::default()
         };
         Box::pin(async move {

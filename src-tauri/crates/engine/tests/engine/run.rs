@@ -1,6 +1,8 @@
 //! The engine end to end: real tokio driver, real agents (sim and shell with
 //! real child processes), the event stream as the only window.
 
+use braid_engine::agents::approval::PresetDesk;
+use braid_engine::services::RunServices;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +68,12 @@ async fn execute_with(
         durability: None,
         prior: Default::default(),
         resumed: false,
-        services: Default::default(),
+        // The examples' approval steps (blog-publishing's editor) are
+        // approved at once: no person can answer inside a test.
+        services: RunServices {
+            approvals: Some(Arc::new(PresetDesk::approving("test"))),
+            ..Default::default()
+        },
     };
     let outcome = tokio::spawn(run(request, bus.clone(), cancel))
         .await

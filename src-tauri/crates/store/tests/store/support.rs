@@ -218,6 +218,10 @@ pub async fn run_with_store(
     let mut live = bus.subscribe();
     writer.subscribe_to(&run_id, &bus);
     let mut request = RunRequest::new(valid, run_id.clone(), dir.to_path_buf(), inputs);
+    // Approval steps (the blog's editor) are approved at once in a test.
+    request.services.approvals = Some(std::sync::Arc::new(
+        braid_engine::agents::approval::PresetDesk::approving("test"),
+    ));
     request.time_scale = time_scale;
     request.default_concurrency = Some(4);
     request.durability = Some(writer.durability(&run_id));
