@@ -156,10 +156,16 @@ describe("running from the app", () => {
         await app.clickNode("validate");
         await shot(app, "run-in-progress");
       }
+      // The editor's sign-off: the run waits (in the store, so any process
+      // sees it), the canvas says so, and a decision from the CLI moves it on.
+      await app.waitUntil(() => show(runId).status === "waiting", 30000, "the run waiting for the editor");
+      await app.waitUntil(async () => (await domStatus(app, "editor-ok")) === "waiting", 10000, "editor-ok waiting on the canvas");
+      execFileSync(CLI, ["--db", driver.db, "approve", runId, "editor-ok", "--note", "Ship it"], { stdio: "pipe" });
       await waitRunEnd(app);
       blogRun = runId;
       const log = await app.exec("return window.__statusLog");
       // (validate, a quick shell step, may start and end within one frame: it can go pending → succeeded.)
+      assert.equal(show(runId).context.editor_note, "Ship it");
       for (const id of ["brand-voice", "legal", "transform", "publish", "verify"]) {
         const seen = log[id] ?? [];
         assert.ok(seen.includes("running") && seen.indexOf("running") < seen.lastIndexOf("succeeded"), `${id} went running → succeeded (saw ${seen.join(" → ")})`);

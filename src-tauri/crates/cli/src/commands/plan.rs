@@ -141,6 +141,15 @@ fn print_text(valid: &ValidWorkflow, plan: &Plan) {
         }
     }
     println!("{table}");
+    for (to, l) in &plan.loops {
+        let why = if l.source == "history" {
+            "the median of earlier runs"
+        } else {
+            "no history yet"
+        };
+        let word = if l.rounds == 1 { "round" } else { "rounds" };
+        println!("loop at {to}: {} {word} planned ({why})", l.rounds);
+    }
 }
 
 fn row(cells: [String; 8]) -> Vec<Cell> {

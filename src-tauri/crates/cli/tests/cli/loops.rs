@@ -298,3 +298,32 @@ fn rerun_from_a_node_inside_a_loop_starts_the_loop_at_round_1() {
         "generate was not reused"
     );
 }
+
+#[test]
+fn plan_predicts_rounds_from_history_and_says_which() {
+    let db = tempdir().join("runs.db");
+    let plan = |db: &Path| {
+        json_of(&braid_db(
+            db,
+            &["plan", "--json", "workflows/agent-with-critic.json"],
+        ))
+    };
+    assert_eq!(
+        plan(&db)["loops"]["generate"],
+        json!({ "rounds": 1, "source": "default" })
+    );
+    let first = plan(&db)["predicted_ms"].as_u64().unwrap();
+    let out = braid_db(&db, &["run", "--trust", "workflows/agent-with-critic.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let after = plan(&db);
+    assert_eq!(
+        after["loops"]["generate"],
+        json!({ "rounds": 3, "source": "history" })
+    );
+    let text = braid_db(&db, &["plan", "workflows/agent-with-critic.json"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout)
+            .contains("loop at generate: 3 rounds planned (the median of earlier runs)")
+    );
+    assert!(first > 0);
+}
