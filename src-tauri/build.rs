@@ -18,6 +18,8 @@ fn main() {
         "follow_run",
         "list_runs",
         "load_run",
+        "pending_decisions",
+        "decide_approval",
         "review_workflow",
         "approve_workflow",
         "list_secrets",

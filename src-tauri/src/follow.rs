@@ -75,5 +75,9 @@ fn poll(
     }
     let status = store.run(run_id).map_err(e)?.status;
     let events = store.run_events_from(run_id, next).map_err(e)?;
-    Ok((events, status != RunStatus::Running))
+    // A waiting run goes on when someone decides (here, or `braid approve`).
+    Ok((
+        events,
+        !matches!(status, RunStatus::Running | RunStatus::Waiting),
+    ))
 }

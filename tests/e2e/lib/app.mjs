@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
-import { Builder, By, until } from "selenium-webdriver";
+import { Builder, By, Key, until } from "selenium-webdriver";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 // Where cargo put it: $BRAID_APP, else $CARGO_TARGET_DIR (a shared target
@@ -230,4 +230,4 @@ export class App {
   }
 }
 
-export { By, until };
+export { By, Key, until };

@@ -24,7 +24,7 @@ const RETRIES = {
   name: "Retries and queueing",
   limits: { concurrency: 2 },
   steps: [
-    { id: "prepare", agent: { kind: "sim", duration_ms: 5000 }, produces: ["x"] },
+    { id: "prepare", agent: { kind: "sim", duration_ms: 5000, outputs: { x: 1 } }, produces: ["x"] },
     { id: "flaky", name: "Flaky upload", agent: { kind: "sim", duration_ms: 4000, fail_rate: 0.7, seed: 3 }, retry: { max_attempts: 5, backoff_ms: 3000 }, requires: ["x"] },
     { id: "b1", group: "fan", agent: { kind: "sim", duration_ms: 6000 } },
     { id: "b2", group: "fan", agent: { kind: "sim", duration_ms: 6000 } },

@@ -39,7 +39,7 @@ describe("launching", () => {
       await app.click("example-blog-publishing");
       await app.waitGone('[data-testid="gallery"]');
       await app.waitFor(".react-flow__edge");
-      assert.equal(await app.count('[data-testid^="node-"]'), 11);
+      assert.equal(await app.count('[data-testid^="node-"]'), 13);
     });
   });
 
@@ -63,8 +63,11 @@ describe("editing blog-publishing", () => {
   test("opens the example and renders every step, group and edge", async () => {
     await withApp([BLOG], async (app) => {
       await app.waitFor(".react-flow__edge");
-      await app.waitUntil(async () => (await edgeCount(app)) === 8, 10000, "8 edges");
-      assert.equal(await app.count('[data-testid^="node-"][data-kind="step"]'), 10);
+      await app.waitUntil(async () => (await edgeCount(app)) === 12, 10000, "12 edges");
+      assert.equal(await app.count('[data-testid^="node-"][data-kind="step"]'), 12);
+      // The revision loop is drawn as one, with its limit.
+      await app.waitTestId("edge-loop-quality-gates-revise");
+      assert.match(await app.exec("return document.querySelector('[data-testid=\"edge-loop-quality-gates-revise\"]').textContent"), /≤ 3 rounds/);
       assert.equal(await app.count('[data-testid="node-quality-gates"][data-kind="group"]'), 1);
       assert.equal(await app.count('[data-testid="edge-quality-gates-return-to-author"][data-when="rejected"]'), 1);
       assert.match(await ruleText(app), /weighted.*≥ 80.*needs work ≥ 60/i);
@@ -95,11 +98,24 @@ describe("editing blog-publishing", () => {
       await app.waitGone('[data-testid="badge-sim-step"]');
       assert.equal(await app.count('[data-testid="diagnostic"][data-code="missing_input"]'), 0);
 
-      // A connection that would close a cycle is refused while dragging.
+      // A connection that would close a cycle offers to make it a loop;
+      // Cancel (or Escape) adds nothing.
       const before = await edgeCount(app);
       await app.dragHandle("sim-step", "source", "validate", "target");
-      assert.equal(await edgeCount(app), before, "cycle refused");
+      await app.waitTestId("loop-dialog");
+      await app.driver.actions({ async: true }).sendKeys(Key.ESCAPE).perform();
+      await app.waitGone('[data-testid="loop-dialog"]');
+      assert.equal(await edgeCount(app), before, "no edge without a decision");
       assert.equal(await app.count('[data-testid="edge-sim-step-validate"]'), 0);
+      // Drawn back onto itself, `verify` becomes a loop of 4 rounds.
+      await app.dragHandle("verify", "source", "verify", "target");
+      await app.waitTestId("loop-dialog");
+      const rounds = await app.waitTestId("loop-rounds");
+      await rounds.clear();
+      await rounds.sendKeys("4");
+      await app.click("loop-create");
+      assert.match(await (await app.waitTestId("edge-loop-verify-verify")).getText(), /≤ 4 rounds/);
+      assert.equal(await app.count('[data-testid="diagnostic"][data-code="bad_loop"]'), 0);
     });
   });
 
@@ -158,7 +174,7 @@ describe("editing blog-publishing", () => {
     const layoutFile = file.replace(/\.json$/, ".layout.json");
     assert.ok(existsSync(layoutFile));
     const layout = JSON.parse(readFileSync(layoutFile, "utf8"));
-    assert.equal(Object.keys(layout.nodes).length, 11);
+    assert.equal(Object.keys(layout.nodes).length, 13);
     assert.ok(readFileSync(layoutFile, "utf8").endsWith("}\n"));
 
     await withApp([file], async (app) => {

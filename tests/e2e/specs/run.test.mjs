@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLI, SHOTS, WORKFLOWS, startDriver, withApp, shot } from "../lib/app.mjs";
+import { By, CLI, Key, SHOTS, WORKFLOWS, startDriver, withApp, shot } from "../lib/app.mjs";
 import { burstWorkflow } from "../fixtures/burst.mjs";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../fixtures");
@@ -29,6 +29,18 @@ function blogCopy() {
   copyFileSync(join(WORKFLOWS, "agents/check-page.sh"), join(dir, "agents/check-page.sh"));
   chmodSync(join(dir, "agents/check-page.sh"), 0o755);
   return join(dir, "blog-publishing.json");
+}
+
+/** A private copy of agent-with-critic with its two agent scripts. */
+function criticCopy() {
+  const dir = mkdtempSync(join(tmpdir(), "braid-e2e-critic-"));
+  copyFileSync(join(WORKFLOWS, "agent-with-critic.json"), join(dir, "agent-with-critic.json"));
+  mkdirSync(join(dir, "agents"));
+  for (const script of ["writer.sh", "critic.sh"]) {
+    copyFileSync(join(WORKFLOWS, "agents", script), join(dir, "agents", script));
+    chmodSync(join(dir, "agents", script), 0o755);
+  }
+  return join(dir, "agent-with-critic.json");
 }
 
 function fixtureCopy(...files) {
@@ -178,7 +190,8 @@ describe("running from the app", () => {
       assert.equal(Number(await outcome.getAttribute("data-score")), summary.groups["quality-gates"].score);
       assert.match(await (await app.waitTestId("group-score-quality-gates")).getText(), /^\d+(\.\d)?$/);
       // Taken routes are emphasised, the rejected one is not.
-      assert.equal(await app.exec("return document.querySelector('[data-testid=\"edge-quality-gates-transform\"]').getAttribute('data-taken')"), "true");
+      assert.equal(await app.exec("return document.querySelector('[data-testid=\"edge-quality-gates-editor-ok\"]').getAttribute('data-taken')"), "true");
+      assert.equal(await app.exec("return document.querySelector('[data-testid=\"edge-editor-ok-transform\"]').getAttribute('data-taken')"), "true");
       assert.equal(await app.exec("return document.querySelector('[data-testid=\"edge-quality-gates-return-to-author\"]').getAttribute('data-taken')"), "false");
       // The canvas ends where the store's record does.
       const dom = await domStatuses(app);
@@ -196,6 +209,63 @@ describe("running from the app", () => {
       await app.exec("window.__braid.rf.fitView({ padding: 0.08, duration: 0 })");
       await app.clickNode("validate");
       await shot(app, "run-panel");
+    });
+  });
+
+  test("the critic example loops: rounds on the nodes, every round's verdict and the recommendations in the dock", async () => {
+    await withApp([criticCopy()], async (app) => {
+      await app.waitFor(".react-flow__edge");
+      // The loop edge is drawn as one, with its limit.
+      assert.match(await (await app.waitTestId("edge-loop-review-generate")).getText(), /≤ 3 rounds/);
+      const runId = await runFromToolbar(app, {});
+      await app.waitUntil(async () => (await app.count('[data-testid="round-generate"]')) > 0 && /round [23]/.test(await (await app.waitTestId("round-generate")).getText()), 20000, "a later round on the canvas");
+      await waitRunEnd(app);
+      const summary = show(runId);
+      assert.equal(summary.status, "succeeded");
+      assert.deepEqual(summary.loops.generate, { rounds: 3, exhausted: false });
+      assert.match(await (await app.waitTestId("round-generate")).getText(), /round 3 \/ 3/);
+      await app.clickNode("review");
+      await app.click("run-tab-result");
+      await app.waitTestId("run-rounds");
+      for (const round of [1, 2, 3]) assert.equal(await app.count(`[data-testid="round-review-${round}"]`), 1, `round ${round} of review listed`);
+      assert.match(await (await app.waitTestId("recommendations-review")).getText(), /Ship it; consider a shorter title\./);
+      await app.exec("window.__braid.rf.fitView({ padding: 0.15, duration: 0 })");
+      await shot(app, "run-rounds-and-recommendations");
+    });
+  });
+
+  test("the blog's editor approves in the app: the prompt on the node, real clicks and keys, the run finishes", async () => {
+    await withApp([blogCopy()], async (app) => {
+      await app.waitFor(".react-flow__edge");
+      const runId = await runFromToolbar(app, { inputs: { page_id: "post-2" }, timeScale: 0.02 });
+      const prompt = await app.waitTestId("approval-prompt-editor-ok", 30000);
+      assert.match(await prompt.getText(), /Publish page post-2\?/);
+      assert.match(await prompt.getText(), /Add the risk disclaimer/, "the shown recommendations");
+      assert.equal(show(runId).status, "waiting");
+      // The dock says who waits; its button brings the step (and its prompt) into view.
+      const chip = await app.waitTestId("run-waiting");
+      await app.driver.actions({ async: true }).move({ origin: chip }).click().perform();
+      await new Promise((r) => setTimeout(r, 600));
+      await shot(app, "approval-prompt");
+      // The same prompt, full size, in the dock's Output tab for the selected step.
+      const dock = await app.waitTestId("approval-dock-editor-ok");
+      // A person: clicks the note, types, presses Escape (which decides nothing), clicks Approve.
+      const note = await dock.findElement(By.css('[data-testid="approval-note"]'));
+      await app.exec("arguments[0].scrollIntoView({ block: 'center' })", note); // as a person scrolls the dock
+      await app.driver.actions({ async: true }).move({ origin: note }).click().perform();
+      await note.sendKeys("Reviewed the rate table");
+      await note.sendKeys(Key.ESCAPE);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(show(runId).status, "waiting", "Escape decided nothing");
+      const approve = await dock.findElement(By.css('[data-testid="approval-approve"]'));
+      await app.exec("arguments[0].scrollIntoView({ block: 'center' })", approve);
+      await app.driver.actions({ async: true }).move({ origin: approve }).click().perform();
+      await waitRunEnd(app);
+      const summary = show(runId);
+      assert.equal(summary.status, "succeeded");
+      assert.equal(summary.context.editor_note, "Reviewed the rate table");
+      assert.equal(summary.context["editor-ok.decision"].approved, true);
+      assert.equal(await app.count('[data-testid="approval-prompt-editor-ok"]'), 0, "the prompt is gone");
     });
   });
 

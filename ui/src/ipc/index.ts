@@ -44,6 +44,7 @@ export type RunInfo = b.RunInfo_Serialize;
 export type AttemptRecord = b.AttemptRecord_Serialize;
 export type ContextWriteRecord = b.ContextWriteRecord_Serialize;
 export type LoadedRun = b.LoadedRun_Serialize;
+export type PendingDecision = b.PendingDecision_Serialize;
 export type InterruptedChoice = b.InterruptedChoice;
 export type TrustReview = b.TrustReview_Serialize;
 export type PendingApproval = b.PendingApproval_Serialize;
@@ -123,6 +124,11 @@ export const ipc = {
   listRuns: (workflowId: string | null, limit: number): Promise<RunInfo[]> => unwrap(b.commands.listRuns(workflowId, limit)),
   loadRun: (runId: string): Promise<LoadedRun> => unwrap(b.commands.loadRun(runId)),
   notifyRunEnded: (title: string, body: string): Promise<void> => b.commands.notifyRunEnded(title, body).then(() => undefined),
+  /** Approval steps waiting for a person: of one run, or (`null`) of every run in the store. */
+  pendingDecisions: (runId: string | null): Promise<PendingDecision[]> => unwrap(b.commands.pendingDecisions(runId)),
+  /** `step` is `STEP` or `STEP#INDEX` (a map element), as `braid approve` names it. */
+  decideApproval: (runId: string, step: string, approved: boolean, score: number | null, note: string | null): Promise<void> =>
+    unwrap(b.commands.decideApproval(runId, step, approved, score, note)).then(() => undefined),
 
   // Import quarantine and secrets (values go in, never come back).
   reviewWorkflow: (path: string): Promise<TrustReview> => unwrap(b.commands.reviewWorkflow(path)),

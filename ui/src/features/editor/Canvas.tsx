@@ -1,7 +1,7 @@
 // The graph canvas. React Flow is controlled: nodes and edges are derived from
 // the store (see flow.ts); a drag is kept as view state and committed to the
 // document — one undo step — when it ends.
-import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import {
   Background,
   BackgroundVariant,
@@ -17,6 +17,7 @@ import {
   type OnNodeDrag,
 } from "@xyflow/react";
 import ConditionEdge from "../nodes/edge/ConditionEdge";
+import { LoopDialog, type LoopProposal } from "../nodes/edge/LoopDialog";
 import GroupNode from "../nodes/group/Node";
 import MapNode from "../nodes/map/Node";
 import StepNode from "../nodes/step/Node";
@@ -160,19 +161,24 @@ export function Canvas() {
     s.setDrag(null, null);
   }, []);
 
+  // An edge that would close a cycle is offered as a loop edge instead.
+  const [loopProposal, setLoopProposal] = useState<LoopProposal | null>(null);
+
   const onConnect = useCallback((c: Connection) => {
     if (!c.source || !c.target) return;
-    useEditor.getState().edit((doc) => addEdge(doc, c.source, c.target));
+    const s = useEditor.getState();
+    if (wouldCycle(s.doc.workflow.edges, c.source, c.target)) setLoopProposal({ from: c.source, to: c.target });
+    else s.edit((doc) => addEdge(doc, c.source, c.target));
   }, []);
 
+  // Cycles are allowed while dragging (even onto the node itself): dropping one asks "Make it a loop".
   const isValidConnection: IsValidConnection = useCallback((c) => {
     const wf = useEditor.getState().doc.workflow;
     const { source, target } = c;
-    if (!source || !target || source === target) return false;
+    if (!source || !target) return false;
     const branch = (id: string) => wf.steps.some((s) => s.id === id && s.group != null);
     if (branch(source) || branch(target)) return false;
-    if (wf.edges.some((e) => e.from === source && e.to === target)) return false;
-    return !wouldCycle(wf.edges, source, target);
+    return !wf.edges.some((e) => e.from === source && e.to === target);
   }, []);
 
   const onDragOver = useCallback((e: React.DragEvent) => {
@@ -226,6 +232,7 @@ export function Canvas() {
         )}
         <Controls showInteractive={false} />
       </ReactFlow>
+      {loopProposal && <LoopDialog proposal={loopProposal} onClose={() => setLoopProposal(null)} />}
       {empty && (
         <div className="canvas-empty">
           <div>

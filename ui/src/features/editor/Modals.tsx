@@ -5,7 +5,22 @@ import { ipc, type Example } from "../../ipc";
 import { newWorkflow, openPath } from "./files";
 import type { Shortcut } from "./shortcuts";
 
-function Modal({ title, sub, onClose, children, testid }: { title: string; sub?: string; onClose: () => void; children: React.ReactNode; testid: string }) {
+export function Modal({
+  title,
+  sub,
+  onClose,
+  children,
+  testid,
+  width,
+}: {
+  title: string;
+  sub?: string;
+  onClose: () => void;
+  children: React.ReactNode;
+  testid: string;
+  /** CSS width of the sheet (default: the gallery's). */
+  width?: string;
+}) {
   // Escape closes the sheet, before the editor's own Escape (clear selection) sees it.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -19,7 +34,7 @@ function Modal({ title, sub, onClose, children, testid }: { title: string; sub?:
   }, [onClose]);
   return (
     <div className="modal-back" onClick={onClose}>
-      <div className="modal" data-testid={testid} onClick={(e) => e.stopPropagation()}>
+      <div className="modal" data-testid={testid} style={width ? { width } : undefined} onClick={(e) => e.stopPropagation()}>
         <div className="modal-head">
           <h2>{title}</h2>
           {sub && <span className="sub">{sub}</span>}

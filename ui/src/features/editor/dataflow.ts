@@ -3,7 +3,9 @@
 // editor's suggestions only — the validator remains the judge of what is valid.
 import type { Workflow } from "../../ipc";
 
-export const GROUP_KEYS = ["outcome", "score", "approved"] as const;
+export const GROUP_KEYS = ["outcome", "score", "approved", "recommendations"] as const;
+/** Keys every step writes (revision 2): its agent's recommendations; an approval's decision too. */
+const stepKeys = (s: Workflow["steps"][number]) => [`${s.id}.recommendations`, ...(s.agent.kind === "approval" ? [`${s.id}.decision`] : [])];
 
 export function allKeys(wf: Workflow): string[] {
   const keys = new Set<string>();
@@ -12,6 +14,8 @@ export function allKeys(wf: Workflow): string[] {
   for (const s of wf.steps) {
     for (const k of s.produces ?? []) keys.add(k);
     for (const k of s.requires ?? []) keys.add(k);
+    for (const k of s.reads ?? []) keys.add(k);
+    for (const k of stepKeys(s)) keys.add(k);
   }
   for (const g of wf.groups) for (const k of GROUP_KEYS) keys.add(`${g.id}.${k}`);
   return [...keys].sort();
@@ -44,7 +48,7 @@ export function upstreamKeys(wf: Workflow, id: string): string[] {
   const before = ancestors(wf, id);
   for (const s of wf.steps) {
     const outer = s.group ?? s.id;
-    if (before.has(outer)) for (const k of s.produces ?? []) keys.add(k);
+    if (before.has(outer)) for (const k of [...(s.produces ?? []), ...stepKeys(s)]) keys.add(k);
   }
   for (const g of wf.groups) if (before.has(g.id)) for (const k of GROUP_KEYS) keys.add(`${g.id}.${k}`);
   return [...keys].sort();
@@ -60,8 +64,8 @@ export function keyFlow(wf: Workflow, key: string): KeyFlow {
   const producers = new Set<string>();
   const readers = new Set<string>();
   for (const s of wf.steps) {
-    if (s.produces?.includes(key)) producers.add(s.id);
-    if (s.requires?.includes(key)) readers.add(s.id);
+    if (s.produces?.includes(key) || stepKeys(s).includes(key)) producers.add(s.id);
+    if (s.requires?.includes(key) || s.reads?.includes(key)) readers.add(s.id);
   }
   for (const g of wf.groups) {
     if (GROUP_KEYS.some((k) => `${g.id}.${k}` === key)) producers.add(g.id);

@@ -182,10 +182,10 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: ConditionEdgeType
           source: e.from,
           target: e.to,
           selected: isSel,
-          className: [issues?.errors ? "has-error" : "", dim ? "flow-dim" : ""].join(" ").trim() || undefined,
+          className: [issues?.errors ? "has-error" : "", dim ? "flow-dim" : "", e.loop ? "loop-edge" : ""].join(" ").trim() || undefined,
           markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-          // An edge out of a group without `when` is taken on `approved`: say so on it.
-          data: { from: e.from, to: e.to, when: e.when, implied: e.when ? null : groupIds.has(e.from) ? "approved" : null, issues, dim },
+          // An edge out of a group without `when` is taken on `approved`: say so on it (a loop edge always has its `when`).
+          data: { from: e.from, to: e.to, when: e.when, implied: e.when || e.loop ? null : groupIds.has(e.from) ? "approved" : null, issues, dim, loop: e.loop?.max_rounds ?? null },
         })),
       );
     });

@@ -49,7 +49,8 @@ export function toElk(wf: Workflow): ElkNode {
   for (const g of wf.groups) children.push({ id: g.id, ...groupSize(branchCount.get(g.id) ?? 0) });
   const ids = new Set(children.map((c) => c.id));
   const edges: ElkExtendedEdge[] = wf.edges
-    .filter((e) => ids.has(e.from) && ids.has(e.to) && e.from !== e.to)
+    // Loop edges point back: ranking by them would turn the layout around.
+    .filter((e) => ids.has(e.from) && ids.has(e.to) && e.from !== e.to && e.loop == null)
     .map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] }));
   return { id: "root", layoutOptions: ROOT_OPTIONS, children, edges };
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { sampleDoc } from "./fixtures";
 import {
   addEdge,
+  addLoopEdge,
+  defaultLoopWhen,
   copyNodes,
   deleteNodes,
   edgeKeys,
@@ -54,6 +56,26 @@ describe("ops", () => {
     expect(wouldCycle(edges, "publish", "draft")).toBe(true);
     expect(wouldCycle(edges, "draft", "publish")).toBe(false);
     expect(wouldCycle(edges, "draft", "draft")).toBe(true);
+  });
+
+  it("leaves loop edges out of the cycle check", () => {
+    // gates → draft is a loop edge: the graph without it is still draft → gates → publish.
+    const doc = addLoopEdge(sampleDoc(), "gates", "draft", "needs_work", 3);
+    const { edges } = doc.workflow;
+    expect(edges.at(-1)).toEqual({ from: "gates", to: "draft", when: "needs_work", loop: { max_rounds: 3 } });
+    expect(wouldCycle(edges, "draft", "publish")).toBe(false);
+    // Closing a cycle through plain edges is still one.
+    expect(wouldCycle(edges, "publish", "draft")).toBe(true);
+    // The loop edge alone would have made publish → gates a cycle (gates → draft → gates); it does not count.
+    expect(wouldCycle([{ from: "gates", to: "draft", when: "needs_work", loop: { max_rounds: 3 } }], "draft", "gates")).toBe(false);
+  });
+
+  it("makes loop edges with rounds in range and a default condition per source", () => {
+    const doc = sampleDoc();
+    expect(defaultLoopWhen(doc, "gates")).toBe("needs_work");
+    expect(defaultLoopWhen(doc, "draft")).toBe("failed");
+    expect(addLoopEdge(doc, "publish", "draft", "failed", 500).workflow.edges.at(-1)?.loop).toEqual({ max_rounds: 100 });
+    expect(addLoopEdge(doc, "publish", "draft", "failed", 1).workflow.edges.at(-1)?.loop).toEqual({ max_rounds: 2 });
   });
 
   it("grows a group to hold its branches", () => {

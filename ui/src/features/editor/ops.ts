@@ -1,7 +1,7 @@
 // Pure operations on the editor's document (workflow + positions). Each takes
 // a document and returns a new one, sharing everything it did not change, so
 // the canvas can tell what changed by reference and undo is a pointer swap.
-import type { Agent, Edge, Group, Step, Workflow } from "../../ipc";
+import type { Agent, Edge, Group, Step, When, Workflow } from "../../ipc";
 import { GROUP_MIN, GROUP_PAD, STEP_H, STEP_W, type Pos, type Rect, round, union } from "./geometry";
 
 export interface Doc {
@@ -180,6 +180,21 @@ export function addEdge(doc: Doc, from: string, to: string): Doc {
   return withWorkflow(doc, { edges: [...doc.workflow.edges, { from, to }] });
 }
 
+/** Loop rounds the format allows (`max_rounds`). */
+export const LOOP_ROUNDS = { min: 2, max: 100, default: 3 } as const;
+
+/** The condition a new loop edge starts with: a group loops on `needs_work`, a step on `failed`. */
+export function defaultLoopWhen(doc: Doc, from: string): When {
+  return groupById(doc, from) ? "needs_work" : "failed";
+}
+
+/** Adds a loop edge from→to (pointing back: `to` is `from` or an ancestor); `when` is required for loops. */
+export function addLoopEdge(doc: Doc, from: string, to: string, when: When, maxRounds: number): Doc {
+  if (doc.workflow.edges.some((e) => e.from === from && e.to === to)) return doc;
+  const max_rounds = Math.round(Math.min(LOOP_ROUNDS.max, Math.max(LOOP_ROUNDS.min, maxRounds)));
+  return withWorkflow(doc, { edges: [...doc.workflow.edges, { from, to, when, loop: { max_rounds } }] });
+}
+
 export function updateEdge(doc: Doc, key: string, fn: (e: Edge) => Edge): Doc {
   const keys = edgeKeys(doc.workflow.edges);
   const i = keys.indexOf(key);
@@ -202,11 +217,14 @@ export function deleteEdges(doc: Doc, keys: Iterable<string>): Doc {
  * move while an edge is dragged, too often for a round trip to the backend.
  * The validator (braid_model `validate::structure`, `cycle`) stays the judge:
  * whatever this lets through is checked again on the next validation.
+ * Loop edges are not part of the acyclic graph (revision 2), so they are
+ * left out: an edge closing a cycle only through a loop edge closes none.
  */
 export function wouldCycle(edges: Edge[], from: string, to: string): boolean {
   if (from === to) return true;
   const out = new Map<string, string[]>();
   for (const e of edges) {
+    if (e.loop != null) continue;
     const list = out.get(e.from);
     if (list) list.push(e.to);
     else out.set(e.from, [e.to]);

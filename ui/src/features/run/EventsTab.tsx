@@ -39,7 +39,11 @@ function describe(e: RunEvent): { who: string; what: string; status?: string } {
     case "step_retrying":
       return { who: e.step + el, what: `retrying: attempt ${e.next_attempt} in ${e.delay_ms} ms`, status: "interrupted" };
     case "step_succeeded":
-      return { who: e.step + el, what: `succeeded${e.score != null ? `, score ${e.score}` : ""}`, status: "succeeded" };
+      return {
+        who: e.step + el,
+        what: `succeeded${e.score != null ? `, score ${e.score}` : ""}${e.recommendations?.length ? `, ${e.recommendations.length} recommendation${e.recommendations.length === 1 ? "" : "s"}` : ""}`,
+        status: "succeeded",
+      };
     case "step_failed":
       return { who: e.step + el, what: `failed: ${e.error}`, status: "failed" };
     case "step_timed_out":

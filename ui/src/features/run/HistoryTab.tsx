@@ -4,7 +4,7 @@
 import { useEffect, useState } from "react";
 import { openPath } from "../editor/files";
 import { useEditor } from "../editor/store";
-import { runApi, type RunInfo } from "./api";
+import { runApi, type PendingDecision, type RunInfo } from "./api";
 import { STATUS_LABEL, StatusIcon } from "./badges";
 import { fmtDuration } from "./hooks";
 import { shapeOf } from "./reducer";
@@ -12,6 +12,8 @@ import { followRun, openRun, resumeRun, useRun } from "./store";
 import type { RunSummary } from "./types";
 
 const RESUMABLE = new Set(["interrupted", "failed", "cancelled"]);
+// A waiting run whose process has ended (no owner) continues on resume once decided;
+// one a process still follows continues there by itself.
 
 /** Makes sure the canvas shows the run's workflow (opening its file if another is open); false if it cannot. */
 async function showWorkflowOf(info: RunInfo): Promise<boolean> {
@@ -26,8 +28,9 @@ export async function openPastRun(info: RunInfo) {
     return;
   }
   const shape = shapeOf(useEditor.getState().doc.workflow);
-  // A run still going (here or in a terminal) is watched live, not replayed.
-  if (info.status === "running") await followRun(info.run_id, shape);
+  // A run still going (here or in a terminal) is watched live, not replayed;
+  // so is a waiting one, whose prompts can be decided from the canvas.
+  if (info.status === "running" || info.status === "waiting") await followRun(info.run_id, shape);
   else await openRun(info.run_id, shape);
 }
 
@@ -119,6 +122,7 @@ export function HistoryTab() {
   const [picked, setPicked] = useState<string[]>([]);
   const [comparing, setComparing] = useState(false);
   const [reload, setReload] = useState(0);
+  const [pending, setPending] = useState<PendingDecision[]>([]);
 
   useEffect(() => {
     let live = true;
@@ -130,6 +134,20 @@ export function HistoryTab() {
       live = false;
     };
   }, [all, workflowId, version, reload]);
+
+  // What waiting runs (this app's or a terminal's) ask; a failure here only loses the detail.
+  const anyWaiting = runs?.some((r) => r.status === "waiting") ?? false;
+  useEffect(() => {
+    if (!anyWaiting) return;
+    let live = true;
+    runApi.pending(null).then(
+      (p) => live && setPending(p),
+      () => live && setPending([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [anyWaiting, runs]);
 
   const pair = picked.length === 2 && runs ? (picked.map((id) => runs.find((r) => r.run_id === id)).filter(Boolean) as RunInfo[]) : [];
   if (comparing && pair.length === 2) return <Compare a={pair[0]} b={pair[1]} onClose={() => setComparing(false)} />;
@@ -164,7 +182,12 @@ export function HistoryTab() {
           </thead>
           <tbody>
             {runs.map((r) => (
-              <tr key={r.run_id} data-testid={`history-${r.run_id}`} data-status={r.status} className={r.run_id === shownRun ? "on" : undefined}>
+              <tr
+                key={r.run_id}
+                data-testid={`history-${r.run_id}`}
+                data-status={r.status}
+                className={[r.run_id === shownRun && "on", r.status === "waiting" && "waiting"].filter(Boolean).join(" ") || undefined}
+              >
                 <td>
                   <input
                     type="checkbox"
@@ -174,11 +197,19 @@ export function HistoryTab() {
                   />
                 </td>
                 <td>
-                  <StatusIcon status={r.status} /> {STATUS_LABEL[r.status] ?? r.status}
+                  <StatusIcon status={r.status} /> {r.status === "waiting" ? <b className="run-waiting-label">waiting for a decision</b> : (STATUS_LABEL[r.status] ?? r.status)}
                 </td>
                 <td>
                   <code>{r.run_id}</code>
                   {r.parent_run_id && <span className="run-hint"> (sub-run)</span>}
+                  {r.status === "waiting" &&
+                    pending
+                      .filter((p) => p.run_id === r.run_id)
+                      .map((p) => (
+                        <div key={`${p.step}#${p.element ?? ""}`} className="run-hint" style={{ padding: 0 }} data-testid={`history-pending-${r.run_id}`}>
+                          <code>{p.element != null ? `${p.step}#${p.element}` : p.step}</code>: {p.prompt}
+                        </div>
+                      ))}
                 </td>
                 {all && <td>{r.workflow_name ?? r.workflow_id}</td>}
                 <td>{new Date(r.started_at_ms).toLocaleString()}</td>
@@ -187,7 +218,7 @@ export function HistoryTab() {
                   <button className="btn" style={{ height: 24 }} onClick={() => void openPastRun(r)} data-testid={`history-open-${r.run_id}`}>
                     Open
                   </button>{" "}
-                  {RESUMABLE.has(r.status) && (
+                  {(RESUMABLE.has(r.status) || r.status === "waiting") && (
                     <button className="btn" style={{ height: 24 }} onClick={() => void resumePast(r)} data-testid={`history-resume-${r.run_id}`}>
                       Resume
                     </button>

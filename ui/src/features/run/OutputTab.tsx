@@ -2,6 +2,7 @@
 // selected step's stdout/stderr (streaming while it runs, every attempt's
 // tails from the store once the run ended) — or, for a map, its elements
 // (counts per state and a filtered list; never one card per element).
+import { ApprovalPrompt } from "./ApprovalPrompt";
 import { useMemo, useState } from "react";
 import { useEditor } from "../editor/store";
 import type { AttemptRecord } from "./api";
@@ -177,6 +178,7 @@ export function OutputTab({ view }: { view: RunView }) {
         )}
         {current && node?.error && !branch && <div className="run-msg error">{node.error}</div>}
         {branch && <Elements view={view} step={branch} />}
+        {current && <ApprovalPrompt step={current} place="dock" />}
         {current && !branch && !isGroup && (attempts.length > 0 ? <Attempts attempts={attempts} /> : live ? <Terminal out={live} testid={`output-${current}`} /> : <div className="run-hint">No output{node?.status === "pending" ? " yet" : ""}.</div>)}
         {current && isGroup && !branch && <div className="run-hint">A group: its branches are listed on the left; its result is in the Result tab.</div>}
       </div>

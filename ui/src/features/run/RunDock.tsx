@@ -26,7 +26,7 @@ const TABS: [RunTab, string][] = [
 function Elapsed() {
   const startedAt = useRun((s) => s.view?.startedAt ?? null);
   const endedAt = useRun((s) => s.view?.endedAt ?? null);
-  const running = useRun((s) => s.view?.status === "running");
+  const running = useRun((s) => s.view?.status === "running" || s.view?.status === "waiting");
   const now = useRunNow(running && endedAt == null);
   if (startedAt == null) return null;
   return <span data-testid="run-elapsed">{fmtDuration((endedAt ?? (running ? now : startedAt)) - startedAt)}</span>;
@@ -88,13 +88,34 @@ function DecisionDialog() {
   );
 }
 
+/** While a run waits: which steps wait for a decision (their cards hold the prompts). */
+function WaitingChip() {
+  const approvals = useRun((s) => s.view?.approvals);
+  const steps = [...new Set(Object.values(approvals ?? {}).map((a) => a.step))];
+  if (steps.length === 0) return null;
+  return (
+    <button
+      className="btn"
+      style={{ height: 26 }}
+      data-testid="run-waiting"
+      title="show the step that waits for your decision"
+      onClick={() => {
+        useEditor.getState().select([steps[0]], []);
+        useEditor.getState().requestFocus();
+      }}
+    >
+      Waiting for you: <code>{steps.join(", ")}</code>
+    </button>
+  );
+}
+
 /** Right-click on a step of a finished run: "Rerun from here". */
 function RerunMenu() {
   const [menu, setMenu] = useState<{ x: number; y: number; step: string } | null>(null);
   useEffect(() => {
     const onContext = (e: MouseEvent) => {
       const s = useRun.getState();
-      const finished = s.view && s.view.runId && s.view.status !== "running" && s.view.status !== "pending";
+      const finished = s.view && s.view.runId && s.view.status !== "running" && s.view.status !== "waiting" && s.view.status !== "pending";
       if (!finished) return;
       const el = (e.target as Element | null)?.closest?.(".react-flow__node");
       const id = el?.getAttribute("data-id");
@@ -156,7 +177,8 @@ export function RunDock() {
         {view?.runId && <span className="run-id" data-testid="run-id">{view.runId}</span>}
         {view && <Elapsed />}
         {reused > 0 && <span className="run-reused" title={view!.reused.join(", ")}>{reused} reused</span>}
-        {view && status === "running" && mode === "live" && (
+        {status === "waiting" && <WaitingChip />}
+        {view && (status === "running" || status === "waiting") && mode === "live" && (
           <button className="btn danger" style={{ height: 26 }} onClick={cancelRun} data-testid="run-cancel">
             Cancel
           </button>
@@ -172,7 +194,7 @@ export function RunDock() {
         <span className="spacer" />
         {/* Frame times (run store `perf`) are a developer's figure: measured for the
             perf script and the e2e suite, not shown to users. */}
-        {view && status !== "running" && (
+        {view && status !== "running" && status !== "waiting" && (
           <button className="btn" style={{ height: 26 }} onClick={closeRun} title="back to editing: clear the run from the canvas" data-testid="run-close">
             Clear
           </button>

@@ -3,7 +3,7 @@
 // counts per state. Colours come from run.css (`--run-<status>`).
 import { memo } from "react";
 import { useEditor } from "../editor/store";
-import { fmtDuration, useNodeRun, useRunNow } from "./hooks";
+import { fmtDuration, useLoopRound, useNodeRun, useRunNow } from "./hooks";
 import type { Counts, ElementStatus, NodeRun } from "./reducer";
 import { setTab, useRun } from "./store";
 import "./run.css";
@@ -19,6 +19,7 @@ const ICON: Record<string, string> = {
   skipped: "⤼",
   cancelled: "⊘",
   interrupted: "⚡",
+  waiting: "✋",
 };
 
 export const STATUS_LABEL: Record<string, string> = {
@@ -32,6 +33,7 @@ export const STATUS_LABEL: Record<string, string> = {
   skipped: "skipped",
   cancelled: "cancelled",
   interrupted: "interrupted",
+  waiting: "waiting",
   rejected: "rejected",
   needs_work: "needs work",
 };
@@ -57,6 +59,28 @@ function Timing({ run }: { run: NodeRun }) {
   return <span className="run-time">{fmtDuration(Math.max(0, end - run.startedAt))}</span>;
 }
 
+/** "round 2 / 3" on a node inside a loop body while a run is shown: the innermost loop's round and limit. */
+export function RoundBadge({ id }: { id: string }) {
+  const round = useLoopRound(id);
+  if (!round) return null;
+  return (
+    <span className="run-round" data-testid={`round-${id}`} title="the innermost loop's round / its max_rounds">
+      round {round}
+    </span>
+  );
+}
+
+/** How many recommendations a group's branches made this round (or, once aggregated, the group's list). */
+function RecommendationCount({ run }: { run: NodeRun }) {
+  const n = run.recommendations.length;
+  if (n === 0) return null;
+  return (
+    <span className="run-recs" data-testid="group-recs" title="recommendations from its branches: see the run dock's Result tab">
+      {n} recommendation{n === 1 ? "" : "s"}
+    </span>
+  );
+}
+
 /** The pill on a step card; null when no run is shown. */
 export const StepRunBadge = memo(function StepRunBadge({ id }: { id: string }) {
   const run = useNodeRun(id);
@@ -77,11 +101,12 @@ export const StepRunBadge = memo(function StepRunBadge({ id }: { id: string }) {
           reused
         </span>
       )}
+      <RoundBadge id={id} />
     </span>
   );
 });
 
-const COUNT_ORDER: ElementStatus[] = ["pending", "queued", "running", "succeeded", "failed", "timed_out", "blocked", "cancelled", "skipped", "interrupted"];
+const COUNT_ORDER: ElementStatus[] = ["pending", "queued", "running", "waiting", "succeeded", "failed", "timed_out", "blocked", "cancelled", "skipped", "interrupted"];
 
 export function CountChips({ counts, testid }: { counts: Counts; testid?: string }) {
   return (
@@ -113,6 +138,8 @@ export const GroupRunBadge = memo(function GroupRunBadge({ id, map }: { id: stri
         </span>
       )}
       {reused && <span className="run-reused">reused</span>}
+      <RoundBadge id={id} />
+      <RecommendationCount run={run} />
       {map && run.counts && (
         <>
           <CountChips counts={run.counts} testid={`map-counts-${id}`} />

@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { ReactFlowProvider } from "@xyflow/react";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Canvas } from "../editor/Canvas";
@@ -84,5 +84,42 @@ describe("the run view", () => {
     expect(screen.getByTestId("run-events").textContent).toMatch(/retrying: attempt 2 in 60000 ms/);
     fireEvent.click(screen.getByTestId("run-tab-result"));
     expect(JSON.parse(screen.getByTestId("run-result").textContent!)).toMatchObject({ status: "succeeded", outputs: { text: "hello" } });
+  });
+});
+
+describe("loops on the canvas", () => {
+  it("draws a loop edge with its round limit, and badges the body with its round while a run is shown", async () => {
+    cleanup();
+    act(() => {
+      const doc = sampleDoc();
+      const looped = { ...doc, workflow: { ...doc.workflow, edges: [...doc.workflow.edges, { from: "gates", to: "draft", when: "needs_work" as const, loop: { max_rounds: 3 } }] } };
+      useEditor.getState().load(looped, "/tmp/review.json", { diagnostics: [] });
+      useRun.setState({ view: null, mode: null, events: [], summary: null, loaded: null });
+    });
+    render(
+      <ReactFlowProvider>
+        <div style={{ width: 1000, height: 700 }}>
+          <Canvas />
+        </div>
+      </ReactFlowProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId("edge-loop-gates-draft").textContent).toMatch(/≤ 3 rounds/));
+    expect(screen.getByTestId("edge-gates-draft").getAttribute("data-loop")).toBe("3");
+    expect(screen.queryByTestId("round-draft")).toBeNull();
+    const shape = shapeOf(useEditor.getState().doc.workflow);
+    const run = stream([
+      { type: "run_started", run_id: "R2", workflow_id: "review", inputs: {}, time_scale: 1, concurrency: 4 },
+      { type: "step_started", step: "draft", attempt: 1, round: 1 },
+      { type: "step_succeeded", step: "draft", attempt: 1, round: 1, outputs: {} },
+      { type: "loop_round", to: "draft", from: "gates", round: 2 },
+      { type: "step_started", step: "draft", attempt: 2, round: 2 },
+    ]);
+    act(() => useRun.setState({ view: applyEvents(initialView(shape), run), mode: "live", events: run }));
+    await waitFor(() => expect(screen.getByTestId("round-draft").textContent).toBe("round 2 / 3"));
+    // The whole body (the group with its branches) is in round 2, pending again.
+    expect(screen.getByTestId("round-brand").textContent).toBe("round 2 / 3");
+    expect(screen.getByTestId("node-brand").dataset.status).toBe("pending");
+    expect(screen.queryByTestId("round-publish")).toBeNull();
+    expect(screen.getByTestId("edge-gates-draft").getAttribute("data-taken")).toBe("true");
   });
 });

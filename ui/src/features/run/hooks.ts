@@ -2,11 +2,27 @@
 // returns a value that only changes when that node's (or edge's) state does,
 // so a frame of events re-renders only the cards it touched.
 import { useSyncExternalStore } from "react";
-import { edgeTaken, type NodeRun, type When } from "./reducer";
+import { edgeTaken, loopAround, type NodeRun, type When } from "./reducer";
 import { useRun } from "./store";
 
 export function useNodeRun(id: string): NodeRun | undefined {
   return useRun((s) => s.view?.nodes[id]);
+}
+
+/** "2 / 3" (the innermost loop's round / its max_rounds) for a node in a loop body; null outside loops or with no run shown. */
+export function useLoopRound(id: string): string | null {
+  return useRun((s) => {
+    const view = s.view;
+    if (!view) return null;
+    const loop = loopAround(view.shape, id);
+    if (!loop) return null;
+    return `${view.nodes[id]?.round ?? 1} / ${loop.maxRounds}`;
+  });
+}
+
+/** A loop edge into `to`: `true` once its body ran again, else null (not taken skips nothing). */
+export function useLoopTaken(to: string | undefined): boolean | null {
+  return useRun((s) => (s.view && to && (s.view.loops[to]?.round ?? 1) > 1 ? true : null));
 }
 
 /** `true` taken, `false` not taken (its source ended), `null` undecided or no run shown. */

@@ -294,3 +294,130 @@ test("statusFromCounts", () => {
   expect(statusFromCounts({ succeeded: 2, cancelled: 1 })).toBe("cancelled");
   expect(statusFromCounts({ succeeded: 2, skipped: 1 })).toBe("succeeded");
 });
+
+describe("revision 2: loops, approvals, recommendations", () => {
+  // draft → gates (two reviewers) → publish; gates → draft on needs_work, at most 3 rounds.
+  const loopShape: RunShape = shapeOf({
+    steps: [{ id: "draft" }, { id: "brand", group: "gates" }, { id: "legal", group: "gates" }, { id: "publish" }, { id: "ok" }],
+    groups: [{ id: "gates" }],
+    edges: [
+      { from: "draft", to: "gates" },
+      { from: "gates", to: "ok" },
+      { from: "ok", to: "publish" },
+      { from: "gates", to: "draft", when: "needs_work", loop: { max_rounds: 3 } },
+    ],
+  });
+
+  const round1: EventKind[] = [
+    started,
+    { type: "step_started", step: "draft", attempt: 1, round: 1 },
+    { type: "step_succeeded", step: "draft", attempt: 1, round: 1, outputs: {} },
+    { type: "group_started", group: "gates" },
+    { type: "step_started", step: "brand", attempt: 1, round: 1 },
+    { type: "step_started", step: "legal", attempt: 1, round: 1 },
+    { type: "step_succeeded", step: "brand", attempt: 1, round: 1, outputs: {}, score: 60, recommendations: ["shorter title", "fix tone"] },
+    { type: "step_succeeded", step: "legal", attempt: 1, round: 1, outputs: {}, score: 70, recommendations: ["add disclaimer"] },
+    { type: "group_aggregated", group: "gates", outcome: "needs_work", score: 65, approved: false },
+  ];
+
+  test("recommendations: per step, and per group as {from, text} in the order branches report", () => {
+    const v = applyEvents(initialView(loopShape), stream(round1));
+    expect(v.nodes.brand.recommendations).toEqual(["shorter title", "fix tone"]);
+    expect(v.nodes.gates.recommendations).toEqual([
+      { from: "brand", text: "shorter title" },
+      { from: "brand", text: "fix tone" },
+      { from: "legal", text: "add disclaimer" },
+    ]);
+    // The group's own context write is the final word (branch order, failed branches included).
+    const written = [{ from: "legal", text: "add disclaimer" }];
+    const v2 = applyEvents(v, stream([{ type: "context_write", writer: "gates", key: "gates.recommendations", new: written }], round1.length));
+    expect(v2.nodes.gates.recommendations).toEqual(written);
+  });
+
+  test("a loop round makes the body pending again in the next round, attempts counting on", () => {
+    const ev = stream([
+      ...round1,
+      { type: "loop_round", to: "draft", from: "gates", round: 2 },
+      { type: "step_started", step: "draft", attempt: 2, round: 2 },
+    ]);
+    const v = applyEvents(initialView(loopShape), ev);
+    expect(v.loops.draft).toEqual({ from: "gates", round: 2, exhausted: false });
+    expect(v.nodes.draft).toMatchObject({ status: "running", round: 2, attempt: 2 });
+    expect(v.nodes.gates).toMatchObject({ status: "pending", round: 2, outcome: null, score: null, recommendations: [] });
+    expect(v.nodes.brand).toMatchObject({ status: "pending", round: 2, attempt: 1, recommendations: [] });
+    // Outside the body nothing moved.
+    expect(v.nodes.ok).toMatchObject({ status: "pending", round: 1 });
+    // Round 1's results stay, per node and round.
+    expect(v.rounds.filter((r) => r.node === "gates")).toEqual([
+      { node: "gates", round: 1, status: "succeeded", score: 65, approved: false, outcome: "needs_work", recommendations: expect.any(Array) },
+    ]);
+    expect(v.rounds.find((r) => r.node === "brand")).toMatchObject({ round: 1, score: 60, recommendations: ["shorter title", "fix tone"] });
+    expect(v.rounds.some((r) => r.node === "ok")).toBe(false);
+
+    const done = applyEvents(v, stream([{ type: "loop_exhausted", to: "draft", from: "gates", rounds: 3 }], ev.length));
+    expect(done.loops.draft).toEqual({ from: "gates", round: 3, exhausted: true });
+  });
+
+  const approvalShape: RunShape = shapeOf({
+    steps: [{ id: "editor-ok" }, { id: "check", group: "each" }],
+    groups: [{ id: "each", for_each: "pages" }],
+    edges: [],
+  });
+
+  test("an approval step waits, the run waits, and a decision ends both", () => {
+    const ev = stream([
+      started,
+      { type: "step_started", step: "editor-ok", attempt: 1, round: 1 },
+      { type: "approval_requested", step: "editor-ok", attempt: 1, round: 1, prompt: "Publish?", shown: { title: "Hi" }, deadline_ms: 5_000_000 },
+      { type: "run_waiting", waiting: true },
+    ]);
+    const v = applyEvents(initialView(approvalShape), ev);
+    expect(v.status).toBe("waiting");
+    expect(v.nodes["editor-ok"].status).toBe("waiting");
+    expect(v.approvals["editor-ok"]).toMatchObject({ step: "editor-ok", element: null, prompt: "Publish?", shown: { title: "Hi" }, deadline: 5_000_000 });
+    const after = applyEvents(
+      v,
+      stream(
+        [
+          { type: "run_waiting", waiting: false },
+          { type: "step_succeeded", step: "editor-ok", attempt: 1, round: 1, outputs: {}, score: 90, approved: true },
+        ],
+        ev.length,
+      ),
+    );
+    expect(after.status).toBe("running");
+    expect(after.nodes["editor-ok"]).toMatchObject({ status: "succeeded", approved: true, score: 90 });
+    expect(after.approvals).toEqual({});
+  });
+
+  test("map elements wait separately; the branch waits while nothing else runs", () => {
+    const ev = stream([
+      started,
+      { type: "group_started", group: "each", elements: 2 },
+      { type: "step_started", step: "check", element: 0, attempt: 1, round: 1 },
+      { type: "step_started", step: "check", element: 1, attempt: 1, round: 1 },
+      { type: "approval_requested", step: "check", element: 0, attempt: 1, round: 1, prompt: "Page 0?", shown: {} },
+    ]);
+    const v = applyEvents(initialView(approvalShape), ev);
+    expect(v.nodes.check.status).toBe("running"); // element 1 still runs
+    expect(Object.keys(v.approvals)).toEqual(["check#0"]);
+    const v2 = applyEvents(v, stream([{ type: "approval_requested", step: "check", element: 1, attempt: 1, round: 1, prompt: "Page 1?", shown: {} }], ev.length));
+    expect(v2.nodes.check.status).toBe("waiting");
+    expect(v2.nodes.each.counts).toEqual({ waiting: 2 });
+    const v3 = applyEvents(v2, stream([{ type: "step_failed", step: "check", element: 0, attempt: 1, round: 1, error: "rejected" }], ev.length + 1));
+    expect(Object.keys(v3.approvals)).toEqual(["check#1"]);
+    expect(v3.nodes.check.status).toBe("waiting");
+  });
+
+  test("a blocked step keeps its error code", () => {
+    const ev = stream([started, { type: "step_blocked", step: "editor-ok", attempt: 1, round: 1, error: "html: declared by transform, not written", error_code: "input_not_written" }]);
+    expect(applyEvents(initialView(approvalShape), ev).nodes["editor-ok"]).toMatchObject({ status: "blocked", errorCode: "input_not_written" });
+  });
+
+  test("waiting in a map step's status: running beats waiting, waiting beats finished parts", () => {
+    expect(statusFromCounts({ waiting: 1, running: 1 })).toBe("running");
+    expect(statusFromCounts({ waiting: 1, succeeded: 2 })).toBe("waiting");
+    expect(statusFromCounts({ waiting: 1, pending: 2 })).toBe("waiting");
+    expect(statusFromCounts({ pending: 1, succeeded: 1 })).toBe("running");
+  });
+});

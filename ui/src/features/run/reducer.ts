@@ -2,6 +2,7 @@
 // view, the replay of a past run and the scrubber (events[0..k]) all run the
 // same function. A call copies only what its events touch, so node cards
 // whose entry did not change keep their object and do not re-render.
+import { innermostLoop, loopsOf, type LoopInfo } from "../editor/loops";
 import type { Json, JsonMap, Outcome, RunEvent, RunStatus, RunSummary, StepStatus, Stream } from "./types";
 
 export type When = "succeeded" | "failed" | "done" | "approved" | "needs_work" | "rejected";
@@ -10,7 +11,8 @@ export type When = "succeeded" | "failed" | "done" | "approved" | "needs_work" |
 export interface RunShape {
   steps: { id: string; group: string | null }[];
   groups: { id: string; map: boolean }[];
-  edges: { from: string; to: string; when: When | null }[];
+  /** `loop`: a loop edge (revision 2), with its `max_rounds`. */
+  edges: { from: string; to: string; when: When | null; loop?: { max_rounds: number } | null }[];
 }
 
 /** An element of a map, or the count keys: a step status plus `queued` (waiting for limits). */
@@ -49,6 +51,48 @@ export interface NodeRun {
   /** Map groups and their branch step: how many elements are in each state. */
   counts: Counts | null;
   pid: number | null;
+  /** The innermost loop's round it is in (1 outside loops). */
+  round: number;
+  /**
+   * What it recommended this round: a step's (a map branch: every element's),
+   * a group's `{from, index?, text}` per branch.
+   */
+  recommendations: Json[];
+  /** Why it did not succeed, as a code (`input_not_written`, …), when the engine said. */
+  errorCode: string | null;
+}
+
+/** An approval step (or map element) waiting for a person. */
+export interface PendingApproval {
+  step: string;
+  element: number | null;
+  attempt: number;
+  round: number;
+  prompt: string;
+  /** The step's `show` keys and their values. */
+  shown: JsonMap;
+  /** Epoch ms of the decision's deadline, if it has one. */
+  deadline: number | null;
+  at: number;
+}
+
+/** One node's result in one round, kept when a loop runs its body again. */
+export interface RoundResult {
+  node: string;
+  round: number;
+  status: StepStatus;
+  score: number | null;
+  approved: boolean | null;
+  outcome: Outcome | null;
+  recommendations: Json[];
+}
+
+export interface LoopRun {
+  from: string;
+  /** The round running (or last run). */
+  round: number;
+  /** The round limit, not the condition, ended it. */
+  exhausted: boolean;
 }
 
 export interface OutputLine {
@@ -96,6 +140,12 @@ export interface RunView {
   warnings: { at: number; step: string | null; message: string }[];
   /** Node ids whose results came from an earlier run. */
   reused: string[];
+  /** Approvals waiting for a person, by `step` or `step#element`. */
+  approvals: Record<string, PendingApproval>;
+  /** Loops that ran, by their `to`. */
+  loops: Record<string, LoopRun>;
+  /** Results of nodes in loop bodies, a row per node and round, in the order they ended. */
+  rounds: RoundResult[];
   lastSeq: number;
   eventCount: number;
 }
@@ -120,6 +170,9 @@ function pendingNode(): NodeRun {
     outputs: null,
     counts: null,
     pid: null,
+    round: 1,
+    recommendations: [],
+    errorCode: null,
   };
 }
 
@@ -127,12 +180,12 @@ function pendingNode(): NodeRun {
 export function shapeOf(wf: {
   steps: { id: string; group?: string | null }[];
   groups: { id: string; for_each?: string | null }[];
-  edges: { from: string; to: string; when?: When | null }[];
+  edges: { from: string; to: string; when?: When | null; loop?: { max_rounds: number } | null }[];
 }): RunShape {
   return {
     steps: wf.steps.map((s) => ({ id: s.id, group: s.group ?? null })),
     groups: wf.groups.map((g) => ({ id: g.id, map: g.for_each != null })),
-    edges: wf.edges.map((e) => ({ from: e.from, to: e.to, when: e.when ?? null })),
+    edges: wf.edges.map((e) => ({ from: e.from, to: e.to, when: e.when ?? null, loop: e.loop ?? null })),
   };
 }
 
@@ -158,6 +211,9 @@ export function initialView(shape: RunShape): RunView {
     writes: [],
     warnings: [],
     reused: [],
+    approvals: {},
+    loops: {},
+    rounds: [],
     lastSeq: -1,
     eventCount: 0,
   };
@@ -167,14 +223,47 @@ export function initialView(shape: RunShape): RunView {
  * the engine; statusFromCounts is tested against the engine's table (step_status.json). */
 const PRECEDENCE: StepStatus[] = ["running", "blocked", "failed", "timed_out", "interrupted", "cancelled", "succeeded", "skipped"];
 
-/** A map branch step's status from its element counts. */
+/**
+ * A map branch step's status from its element counts (StepStatus::of_parts).
+ * While any element is open: `running` if one runs, else `waiting` if one
+ * waits for a person, else `running` if one has finished, else `pending`.
+ */
 export function statusFromCounts(counts: Counts): StepStatus {
   const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
   if (total === 0) return "pending";
-  const open = (counts.running ?? 0) + (counts.queued ?? 0) + (counts.pending ?? 0);
-  if (open > 0) return total > open || (counts.running ?? 0) > 0 ? "running" : "pending";
+  const running = counts.running ?? 0;
+  const waiting = counts.waiting ?? 0;
+  const open = running + waiting + (counts.queued ?? 0) + (counts.pending ?? 0);
+  if (open > 0) {
+    if (running === 0 && waiting > 0) return "waiting";
+    return total > open || running > 0 ? "running" : "pending";
+  }
   return PRECEDENCE.find((p) => (counts[p] ?? 0) > 0) ?? "pending";
 }
+
+// Loops per shape, computed once: the reducer runs every animation frame.
+const loopCache = new WeakMap<RunShape, LoopInfo[]>();
+
+/** The shape's loops (bodies of outer nodes). */
+export function shapeLoops(shape: RunShape): LoopInfo[] {
+  let loops = loopCache.get(shape);
+  if (!loops) {
+    loops = loopsOf(shape.edges);
+    loopCache.set(shape, loops);
+  }
+  return loops;
+}
+
+/** The innermost loop around a node (a branch: around its group), or null. */
+export function loopAround(shape: RunShape, id: string): LoopInfo | null {
+  const loops = shapeLoops(shape);
+  if (loops.length === 0) return null;
+  const outer = shape.steps.find((s) => s.id === id)?.group ?? id;
+  return innermostLoop(loops, outer);
+}
+
+/** `step`, or `step#element` for a map element: how outputs and approvals are keyed (and `braid approve` names it). */
+export const outputKey = (step: string, element: number | null | undefined) => (element == null ? step : `${step}#${element}`);
 
 /** Copy-on-first-write working state for one `applyEvents` call. */
 class Draft {
@@ -182,7 +271,7 @@ class Draft {
   private touchedNodes = new Set<string>();
   private touchedElements = new Set<string>();
   private touchedOutput = new Set<string>();
-  private copied = { nodes: false, elements: false, output: false, context: false, writes: false, warnings: false, reused: false };
+  private copied = { nodes: false, elements: false, output: false, context: false, writes: false, warnings: false, reused: false, approvals: false, loops: false, rounds: false };
   private groupOf = new Map<string, string>();
   private mapGroups = new Set<string>();
 
@@ -300,6 +389,47 @@ class Draft {
     return this.v.warnings;
   }
 
+  approvals(): Record<string, PendingApproval> {
+    if (!this.copied.approvals) {
+      this.v.approvals = { ...this.v.approvals };
+      this.copied.approvals = true;
+    }
+    return this.v.approvals;
+  }
+
+  /** Forgets a step's (element's) pending approval once it ended, whichever way. */
+  settleApproval(step: string, element: number | null | undefined) {
+    const key = outputKey(step, element);
+    if (key in this.v.approvals) delete this.approvals()[key];
+  }
+
+  loops(): Record<string, LoopRun> {
+    if (!this.copied.loops) {
+      this.v.loops = { ...this.v.loops };
+      this.copied.loops = true;
+    }
+    return this.v.loops;
+  }
+
+  /** Keeps a node's result under its round when the node is in a loop body. */
+  recordRound(id: string) {
+    if (!loopAround(this.v.shape, id)) return;
+    const n = this.v.nodes[id];
+    if (!this.copied.rounds) {
+      this.v.rounds = [...this.v.rounds];
+      this.copied.rounds = true;
+    }
+    this.v.rounds.push({ node: id, round: n.round, status: n.status, score: n.score, approved: n.approved, outcome: n.outcome, recommendations: n.recommendations });
+  }
+
+  groupOfStep(step: string): string | undefined {
+    return this.groupOf.get(step);
+  }
+
+  isGroup(id: string): boolean {
+    return this.v.shape.groups.some((g) => g.id === id);
+  }
+
   markReused(id: string) {
     if (this.v.reused.includes(id)) return;
     if (!this.copied.reused) {
@@ -319,7 +449,6 @@ class Draft {
   }
 }
 
-const outputKey = (step: string, element: number | null | undefined) => (element == null ? step : `${step}#${element}`);
 
 /** Applies events (in sequence order) to a view; returns a new view sharing what did not change. */
 export function applyEvents(view: RunView, events: readonly RunEvent[]): RunView {
@@ -333,6 +462,9 @@ export function applyEvents(view: RunView, events: readonly RunEvent[]): RunView
   }
   return d.finish();
 }
+
+/** An event's round: 1 in runs recorded before loops existed (the field was absent). */
+const roundOf = (e: { round?: number }) => e.round ?? 1;
 
 function applyOne(d: Draft, e: RunEvent) {
   const t = e.at_ms;
@@ -354,7 +486,46 @@ function applyOne(d: Draft, e: RunEvent) {
       d.v.status = e.status;
       d.v.error = e.error ?? null;
       d.v.endedAt = t;
+      // Nothing waits for a person once the run has ended.
+      if (Object.keys(d.v.approvals).length) d.v.approvals = {};
       return;
+    case "run_waiting":
+      // Only a live run moves between running and waiting.
+      if (e.waiting && d.v.status === "running") d.v.status = "waiting";
+      else if (!e.waiting && d.v.status === "waiting") d.v.status = "running";
+      return;
+    case "approval_requested": {
+      const element = e.element ?? null;
+      if (element != null && d.isMapBranch(e.step)) {
+        d.setElementStatus(e.step, element, "waiting", { attempt: e.attempt });
+      } else {
+        const n = d.node(e.step);
+        n.status = "waiting";
+        n.queued = false;
+        n.attempt = Math.max(n.attempt, e.attempt);
+        n.startedAt ??= t;
+      }
+      d.node(e.step).round = roundOf(e);
+      d.approvals()[outputKey(e.step, element)] = {
+        step: e.step,
+        element,
+        attempt: e.attempt,
+        round: roundOf(e),
+        prompt: e.prompt,
+        shown: e.shown,
+        deadline: e.deadline_ms ?? null,
+        at: t,
+      };
+      return;
+    }
+    case "loop_round":
+      startRound(d, e.to, e.from, e.round);
+      return;
+    case "loop_exhausted": {
+      const loops = d.loops();
+      loops[e.to] = { from: e.from, round: e.rounds, exhausted: true };
+      return;
+    }
     case "group_started": {
       const g = d.node(e.group);
       g.status = "running";
@@ -369,6 +540,7 @@ function applyOne(d: Draft, e: RunEvent) {
       g.approved = e.approved;
       g.status = e.outcome === "failed" ? "failed" : "succeeded";
       g.endedAt = t;
+      d.recordRound(e.group);
       return;
     }
     case "step_reused": {
@@ -393,6 +565,7 @@ function applyOne(d: Draft, e: RunEvent) {
       }
       return;
     case "step_started":
+      d.node(e.step).round = roundOf(e);
       if (e.element != null && d.isMapBranch(e.step)) {
         const el = d.element(e.step, e.element);
         d.setElementStatus(e.step, e.element, "running", { attempt: e.attempt, startedAt: el.startedAt ?? t, retryAt: null, endedAt: null });
@@ -434,10 +607,15 @@ function applyOne(d: Draft, e: RunEvent) {
         n.retryAt = t + e.delay_ms;
       }
       return;
-    case "step_succeeded":
-      if (e.element != null && d.isMapBranch(e.step)) {
-        d.setElementStatus(e.step, e.element, "succeeded", { endedAt: t, error: null, retryAt: null });
-        d.node(e.step).endedAt = t;
+    case "step_succeeded": {
+      d.settleApproval(e.step, e.element);
+      const recs = e.recommendations ?? [];
+      const mapped = e.element != null && d.isMapBranch(e.step);
+      if (mapped) {
+        d.setElementStatus(e.step, e.element!, "succeeded", { endedAt: t, error: null, retryAt: null });
+        const n = d.node(e.step);
+        n.endedAt = t;
+        if (recs.length) n.recommendations = [...n.recommendations, ...recs];
       } else {
         const n = d.node(e.step);
         n.status = "succeeded";
@@ -446,14 +624,25 @@ function applyOne(d: Draft, e: RunEvent) {
         n.score = e.score ?? null;
         n.approved = e.approved ?? null;
         n.error = null;
+        n.errorCode = null;
         n.retryAt = null;
         n.queued = false;
+        n.recommendations = recs;
+        d.recordRound(e.step);
+      }
+      // The group's list grows as branches report; its own context write (at aggregation) is the final word.
+      const group = d.groupOfStep(e.step);
+      if (group && recs.length) {
+        const g = d.node(group);
+        g.recommendations = [...g.recommendations, ...recs.map((text): Json => (mapped ? { from: e.step, index: e.element!, text } : { from: e.step, text }))];
       }
       return;
+    }
     case "step_failed":
     case "step_timed_out":
     case "step_blocked": {
       const status: StepStatus = e.type === "step_failed" ? "failed" : e.type === "step_timed_out" ? "timed_out" : "blocked";
+      d.settleApproval(e.step, e.element);
       if (e.element != null && d.isMapBranch(e.step)) {
         d.setElementStatus(e.step, e.element, status, { endedAt: t, error: e.error, retryAt: null });
         d.node(e.step).endedAt = t;
@@ -462,12 +651,15 @@ function applyOne(d: Draft, e: RunEvent) {
         n.status = status;
         n.endedAt = t;
         n.error = e.error;
+        n.errorCode = e.type === "step_blocked" ? (e.error_code ?? null) : null;
         n.retryAt = null;
         n.queued = false;
+        d.recordRound(e.step);
       }
       return;
     }
     case "step_interrupted":
+      d.settleApproval(e.step, e.element);
       if (e.element != null && d.isMapBranch(e.step)) {
         d.setElementStatus(e.step, e.element, "interrupted", { endedAt: t });
       } else {
@@ -477,6 +669,7 @@ function applyOne(d: Draft, e: RunEvent) {
       }
       return;
     case "step_skipped": {
+      d.settleApproval(e.step, null);
       const n = d.node(e.step);
       if (!isFinal(n.status)) {
         n.status = "skipped";
@@ -486,6 +679,7 @@ function applyOne(d: Draft, e: RunEvent) {
       return;
     }
     case "step_cancelled":
+      d.settleApproval(e.step, e.element);
       if (e.element != null && d.isMapBranch(e.step)) {
         const el = d.element(e.step, e.element);
         if (!isFinal(el.status)) d.setElementStatus(e.step, e.element, "cancelled", { endedAt: t, retryAt: null });
@@ -500,16 +694,55 @@ function applyOne(d: Draft, e: RunEvent) {
         }
       }
       return;
-    case "context_write":
+    case "context_write": {
       d.context()[e.key] = e.new;
+      // `<group>.recommendations` is the group's complete list (branch order, failed branches included).
+      const dot = e.key.lastIndexOf(".");
+      if (dot > 0 && e.key.slice(dot + 1) === "recommendations" && Array.isArray(e.new) && d.isGroup(e.key.slice(0, dot))) {
+        d.node(e.key.slice(0, dot)).recommendations = e.new;
+      }
       d.writes().push({ seq: e.seq, at: t, writer: e.writer, key: e.key, old: e.old, new: e.new });
       return;
+    }
     case "warning":
       d.warnings().push({ at: t, step: e.step ?? null, message: e.message });
       return;
     case "step_metrics":
     case "sub_run_started":
       return;
+  }
+}
+
+/**
+ * A loop edge was taken: its body runs again from `to`. Every body node (a
+ * group with its branches) is pending again in `round`, keeping its attempt
+ * number (attempts count on across rounds); nodes of an inner loop are in
+ * round 1 of it again, as the engine restarts inner loops.
+ */
+function startRound(d: Draft, to: string, from: string, round: number) {
+  const shape = d.v.shape;
+  const loops = shapeLoops(shape);
+  const loop = loops.find((l) => l.to === to);
+  const all = d.loops();
+  all[to] = { from, round, exhausted: false };
+  if (!loop) return;
+  for (const inner of loops) {
+    if (inner !== loop && inner.body.size < loop.body.size && loop.body.has(inner.to) && all[inner.to]) all[inner.to] = { ...all[inner.to], round: 1, exhausted: false };
+  }
+  const members: string[] = [];
+  for (const id of loop.body) {
+    members.push(id);
+    for (const s of shape.steps) if (s.group === id) members.push(s.id);
+  }
+  for (const id of members) {
+    const outer = shape.steps.find((s) => s.id === id)?.group ?? id;
+    const n = d.node(id);
+    Object.assign(n, pendingNode(), { attempt: n.attempt, round: innermostLoop(loops, outer)?.to === to ? round : 1 });
+    if (d.v.elements[id]) {
+      d.v.elements = { ...d.v.elements };
+      delete d.v.elements[id];
+    }
+    for (const key of Object.keys(d.v.approvals)) if (key === id || key.startsWith(`${id}#`)) delete d.approvals()[key];
   }
 }
 
@@ -536,6 +769,8 @@ export function reconcile(view: RunView, summary: RunSummary): RunView {
       score: s.elements ? prev.score : s.score,
       approved: s.elements ? prev.approved : s.approved,
       error: s.error ?? (s.status === "succeeded" ? null : prev.error),
+      errorCode: s.error_code ?? prev.errorCode,
+      recommendations: s.recommendations ?? prev.recommendations,
       counts,
       retryAt: null,
       queued: false,
@@ -553,19 +788,31 @@ export function reconcile(view: RunView, summary: RunSummary): RunView {
       status = branches.includes("interrupted") ? "interrupted" : branches.includes("cancelled") || summary.status === "cancelled" ? "cancelled" : prev.status;
     }
     const counts = g.map ? (nodes[branchIds[0]]?.counts ?? prev.counts) : prev.counts;
-    if (status === prev.status && prev.outcome === (s?.outcome ?? null) && prev.score === (s?.score ?? null) && counts === prev.counts) continue;
-    nodes[g.id] = { ...prev, status, outcome: s?.outcome ?? null, score: s?.score ?? null, approved: s?.outcome ? s.outcome === "approved" : prev.approved, counts, queued: false };
+    const written = summary.context[`${g.id}.recommendations`];
+    const recommendations = Array.isArray(written) ? written : prev.recommendations;
+    if (status === prev.status && prev.outcome === (s?.outcome ?? null) && prev.score === (s?.score ?? null) && counts === prev.counts && recommendations.length === prev.recommendations.length) continue;
+    nodes[g.id] = { ...prev, status, outcome: s?.outcome ?? null, score: s?.score ?? null, approved: s?.outcome ? s.outcome === "approved" : prev.approved, counts, recommendations, queued: false };
+  }
+  let loops = view.loops;
+  for (const [to, l] of Object.entries(summary.loops ?? {})) {
+    const prev = loops[to];
+    if (prev && prev.round === l.rounds && prev.exhausted === l.exhausted) continue;
+    if (loops === view.loops) loops = { ...loops };
+    loops[to] = { from: prev?.from ?? shapeLoops(view.shape).find((x) => x.to === to)?.from ?? to, round: l.rounds, exhausted: l.exhausted };
   }
   const startedAt = view.startedAt ?? Date.parse(summary.started_at);
   return {
     ...view,
     nodes,
+    loops,
+    // A run that ended waits for nobody; one still waiting keeps its prompts.
+    approvals: summary.status === "waiting" || summary.status === "running" ? view.approvals : {},
     runId: summary.run_id,
     workflowId: summary.workflow_id,
     status: summary.status,
     error: summary.error ?? null,
     startedAt,
-    endedAt: summary.status === "running" ? view.endedAt : startedAt + summary.duration_ms,
+    endedAt: summary.status === "running" || summary.status === "waiting" ? view.endedAt : startedAt + summary.duration_ms,
     context: summary.context,
   };
 }

@@ -76,9 +76,11 @@ function beginLive(shape: RunShape, prior: RunEvent[] = []): (u: RunUpdate) => v
   const feed = new EventFeed((batch) => {
     const t0 = performance.now();
     for (const e of batch) events.push(e);
-    let view = applyEvents(useRun.getState().view ?? initialView(shape), batch);
+    const before = useRun.getState().view ?? initialView(shape);
+    let view = applyEvents(before, batch);
     if (final) view = reconcile(view, final);
     useRun.setState({ view, events });
+    if (view.status === "waiting" && before.status !== "waiting") notifyWaiting(view);
     meter.recordApply(performance.now() - t0, batch.length);
   });
   const me = { feed, meter, id, ended: false };
@@ -125,6 +127,14 @@ function notifyIfAway(summary: RunSummary) {
   if (summary.duration_ms < NOTIFY_AFTER_MS || document.hasFocus()) return;
   const secs = Math.round(summary.duration_ms / 1000);
   void runApi.notifyEnded(`${summary.workflow_id}: ${summary.status.replace("_", " ")}`, `Run ${summary.run_id} ended after ${secs} s`).catch(() => undefined);
+}
+
+/** A run started waiting for a person: say so when the app is not in front (on the canvas the prompt is plain to see). */
+function notifyWaiting(view: RunView) {
+  if (document.hasFocus()) return;
+  const steps = [...new Set(Object.values(view.approvals).map((a) => a.step))];
+  const what = steps.length ? `${steps.join(", ")} ${steps.length === 1 ? "waits" : "wait"} for your decision` : "A step waits for your decision";
+  void runApi.notifyWaiting(`${view.workflowId ?? "Run"}: waiting for you`, `${what} (run ${view.runId ?? ""}).`).catch(() => undefined);
 }
 
 function errorText(err: unknown): string {
@@ -223,6 +233,20 @@ export function followRun(runId: string, shape: RunShape) {
     const last = loaded.events.length ? loaded.events[loaded.events.length - 1].seq : -1;
     await runApi.follow(runId, last + 1, onUpdate);
   });
+}
+
+/**
+ * A person's decision on a waiting approval (`key`: `STEP` or `STEP#INDEX`),
+ * recorded as `braid approve` records it. Throws what the backend said (a
+ * decision already made elsewhere, a passed deadline) for the prompt to show.
+ * A run shown from the store (not streaming here) is followed again, so
+ * whatever process owns it shows its continuation on the canvas.
+ */
+export async function decideApproval(key: string, approved: boolean, score: number | null, note: string | null) {
+  const view = useRun.getState().view;
+  if (!view?.runId) throw new Error("no run is shown");
+  await runApi.decide(view.runId, key, approved, score, note);
+  if (!isLive() && useRun.getState().view?.runId === view.runId) void followRun(view.runId, view.shape);
 }
 
 /** Moves the replay to after event `k` (the reducer over events[0..k]); k = length: the recorded end. */

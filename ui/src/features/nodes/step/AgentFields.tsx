@@ -1,6 +1,6 @@
 // Settings of a step's agent, one form per kind.
 import type { Agent, HttpAgent, LlmAgent, ShellAgent, SimAgent, WorkflowAgent } from "../../../ipc";
-import { Field, JsonInput, LinesInput, LongText, MapEditor, NumberInput, Select, TextInput, TriState } from "../../../components/form";
+import { ChipsInput, Field, JsonInput, LinesInput, LongText, MapEditor, NumberInput, Select, TextInput, TriState } from "../../../components/form";
 import { withField } from "../../editor/patch";
 
 type Props<A> = { agent: A; onChange: (a: Agent) => void };
@@ -141,7 +141,32 @@ function Sub({ agent, onChange }: Props<WorkflowAgent & { kind: "workflow" }>) {
   );
 }
 
-export function AgentFields({ agent, onChange }: { agent: Agent; onChange: (a: Agent) => void }) {
+type ApprovalAgent = Extract<Agent, { kind: "approval" }>;
+
+/** A person decides: what they are asked, and which context keys they see beside it (each must be in `requires` or `reads`). */
+function Approval({ agent, onChange, visible }: Props<ApprovalAgent> & { visible: string[] }) {
+  const set = <K extends keyof ApprovalAgent>(k: K, v: ApprovalAgent[K] | undefined) => onChange(withField(agent, k, v) as Agent);
+  const unlisted = (agent.show ?? []).filter((k) => !visible.includes(k));
+  return (
+    <>
+      <Field label="Prompt" stack help="What the person is asked; {{key}} placeholders read the context (keys in requires or reads)">
+        <LongText value={agent.prompt} rows={3} onCommit={(v) => set("prompt", v ?? "")} testid="agent-approval-prompt" />
+      </Field>
+      <Field
+        label="Show"
+        stack
+        error={unlisted.length ? `not in requires or reads: ${unlisted.join(", ")}` : null}
+        help="Context keys shown next to the prompt (add them to requires or reads too)"
+      >
+        <ChipsInput values={agent.show ?? []} suggestions={visible} onCommit={(v) => set("show", v)} testid="agent-approval-show" placeholder="add a key…" />
+      </Field>
+      <div className="help">Waits for Approve / Reject here or `braid approve`; the step's own timeout is the deadline (defaults do not apply).</div>
+    </>
+  );
+}
+
+/** `visible`: the keys the step requires or reads (what an approval may show). */
+export function AgentFields({ agent, onChange, visible = [] }: { agent: Agent; onChange: (a: Agent) => void; visible?: string[] }) {
   switch (agent.kind) {
     case "sim":
       return <Sim agent={agent} onChange={onChange} />;
@@ -153,5 +178,7 @@ export function AgentFields({ agent, onChange }: { agent: Agent; onChange: (a: A
       return <Llm agent={agent} onChange={onChange} />;
     case "workflow":
       return <Sub agent={agent} onChange={onChange} />;
+    case "approval":
+      return <Approval agent={agent} onChange={onChange} visible={visible} />;
   }
 }

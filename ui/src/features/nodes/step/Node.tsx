@@ -7,6 +7,7 @@ import type { Issues } from "../../editor/diagnostics";
 import { useEditor } from "../../editor/store";
 import { IssueBadge } from "../IssueBadge";
 import { StepRunBadge } from "../../run/badges";
+import { ApprovalPrompt } from "../../run/ApprovalPrompt";
 import { useNodeRun } from "../../run/hooks";
 import { markAttrs, NodeMark } from "../../analytics/NodeMark";
 import { fmtDuration } from "../../../lib/duration";
@@ -119,6 +120,7 @@ function StepNode({ id, data, selected }: NodeProps<StepNodeType>) {
         {(requires.length > 0 || produces.length > 0) && <span className="chip-sep">→</span>}
         {produces.length > 0 && <Chips keys={produces} out flowKey={flowKey} max={1} />}
       </div>
+      {kind === "approval" && <ApprovalPrompt step={id} />}
       {!inGroup && <Handle type="source" position={Position.Right} />}
     </div>
   );

@@ -61,7 +61,7 @@ export function StepPanel({ step }: { step: Step }) {
             testid="agent-kind"
           />
         </Field>
-        <AgentFields agent={step.agent} onChange={(a: Agent) => set("agent", a)} />
+        <AgentFields agent={step.agent} onChange={(a: Agent) => set("agent", a)} visible={[...(step.requires ?? []), ...(step.reads ?? [])]} />
       </div>
 
       <div className="fieldset">
@@ -78,13 +78,16 @@ export function StepPanel({ step }: { step: Step }) {
         <Field label="Requires" stack help={upstream.length ? `Known upstream: ${upstream.slice(0, 6).join(", ")}${upstream.length > 6 ? "…" : ""}` : "No keys known upstream yet"}>
           <ChipsInput values={step.requires ?? []} suggestions={upstream} onCommit={(v) => set("requires", v)} testid="step-requires" placeholder="add a key…" />
         </Field>
+        <Field label="Reads" stack help="Keys used when present; nothing has to guarantee them (e.g. an optional step's output)">
+          <ChipsInput values={step.reads ?? []} suggestions={known} onCommit={(v) => set("reads", v)} testid="step-reads" placeholder="add a key…" />
+        </Field>
         <Field label="Produces" stack>
           <ChipsInput values={step.produces ?? []} suggestions={known} onCommit={(v) => set("produces", v)} testid="step-produces" placeholder="add a key…" />
         </Field>
-        {(step.requires?.length || step.produces?.length) ? (
+        {(step.requires?.length || step.reads?.length || step.produces?.length) ? (
           <div className="help" style={{ display: "flex", gap: 6, flexWrap: "wrap", fontSize: 11 }}>
             <Icon.flow />
-            {[...(step.requires ?? []), ...(step.produces ?? [])].map((k) => (
+            {[...new Set([...(step.requires ?? []), ...(step.reads ?? []), ...(step.produces ?? [])])].map((k) => (
               <button key={k} className="link-btn mono" onClick={() => setFlow(dataflowKey === k ? null : k)}>
                 trace {k}
               </button>

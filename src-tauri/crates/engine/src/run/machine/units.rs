@@ -13,7 +13,9 @@ impl<V: WorkflowRef> Machine<V> {
             return; // stale report
         }
         self.running -= 1;
-        if self.is_approval(unit) {
+        // Only a launched attempt counted as a running approval (a reused
+        // result never waited).
+        if !self.units[unit].reused && self.is_approval(unit) {
             self.approvals_running -= 1;
         }
         if !self.units[unit].reused {
