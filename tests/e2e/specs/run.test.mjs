@@ -31,6 +31,14 @@ function blogCopy() {
   return join(dir, "blog-publishing.json");
 }
 
+/** For screenshots: the window fills the (Xvfb) screen, so every panel shows at that size. */
+async function fillScreen(app) {
+  if (!SHOTS) return;
+  const [width, height] = await app.exec("return [screen.width, screen.height]");
+  await app.driver.manage().window().setRect({ x: 0, y: 0, width, height });
+  await new Promise((r) => setTimeout(r, 400));
+}
+
 /** A private copy of agent-with-critic with its two agent scripts. */
 function criticCopy() {
   const dir = mkdtempSync(join(tmpdir(), "braid-e2e-critic-"));
@@ -215,6 +223,7 @@ describe("running from the app", () => {
   test("the critic example loops: rounds on the nodes, every round's verdict and the recommendations in the dock", async () => {
     await withApp([criticCopy()], async (app) => {
       await app.waitFor(".react-flow__edge");
+      await fillScreen(app);
       // The loop edge is drawn as one, with its limit.
       assert.match(await (await app.waitTestId("edge-loop-review-generate")).getText(), /≤ 3 rounds/);
       const runId = await runFromToolbar(app, {});
@@ -229,14 +238,21 @@ describe("running from the app", () => {
       await app.waitTestId("run-rounds");
       for (const round of [1, 2, 3]) assert.equal(await app.count(`[data-testid="round-review-${round}"]`), 1, `round ${round} of review listed`);
       assert.match(await (await app.waitTestId("recommendations-review")).getText(), /Ship it; consider a shorter title\./);
-      await app.exec("window.__braid.rf.fitView({ padding: 0.15, duration: 0 })");
-      await shot(app, "run-rounds-and-recommendations");
+      if (SHOTS) {
+        await app.exec("window.__braid.rf.fitView({ padding: 0.2, duration: 0 })");
+        await shot(app, "run-round-badges");
+        await app.click("analytics-button");
+        await app.waitTestId("timeline-row-generate");
+        await app.exec("window.__braid.rf.fitView({ padding: 0.15, duration: 0 })");
+        await shot(app, "run-rounds-timeline");
+      }
     });
   });
 
   test("the blog's editor approves in the app: the prompt on the node, real clicks and keys, the run finishes", async () => {
     await withApp([blogCopy()], async (app) => {
       await app.waitFor(".react-flow__edge");
+      await fillScreen(app);
       const runId = await runFromToolbar(app, { inputs: { page_id: "post-2" }, timeScale: 0.02 });
       const prompt = await app.waitTestId("approval-prompt-editor-ok", 30000);
       assert.match(await prompt.getText(), /Publish page post-2\?/);
@@ -266,6 +282,11 @@ describe("running from the app", () => {
       assert.equal(summary.context.editor_note, "Reviewed the rate table");
       assert.equal(summary.context["editor-ok.decision"].approved, true);
       assert.equal(await app.count('[data-testid="approval-prompt-editor-ok"]'), 0, "the prompt is gone");
+      // The reviewers' recommendations, per branch, in the dock.
+      await app.clickNode("quality-gates");
+      await app.click("run-tab-result");
+      assert.match(await (await app.waitTestId("recommendations-quality-gates")).getText(), /Add the risk disclaimer under the rate table\./);
+      await shot(app, "run-dock-recommendations");
     });
   });
 
