@@ -46,9 +46,9 @@ export function StatusIcon({ status }: { status: string }) {
   );
 }
 
-/** Elapsed while running (ticking), duration once ended; "retry in" during a backoff. */
+/** Elapsed while running or waiting for a person (ticking), duration once ended; "retry in" during a backoff. */
 function Timing({ run }: { run: NodeRun }) {
-  const ticking = run.status === "running" || run.retryAt != null;
+  const ticking = run.status === "running" || run.status === "waiting" || run.retryAt != null;
   const now = useRunNow(ticking);
   if (run.retryAt != null && run.status === "running") {
     const left = Math.max(0, run.retryAt - now);
