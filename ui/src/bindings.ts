@@ -726,7 +726,9 @@ concurrency?: number }) & { approved?: never; attempt?: never; element?: never; 
 	type: "step_interrupted",
 } & AttemptRef_Deserialize | 
 /**  A group (or map) started its branches; `elements` for a map. */
-({ type: "group_started"; group: string; elements?: number | null }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+({ type: "group_started"; group: string; elements?: number | null; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round?: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**  Ready to run, waiting for `limits` (or a group's `max_concurrency`). */
 {
 	type: "step_queued",
@@ -795,11 +797,22 @@ concurrency?: number }) & { approved?: never; attempt?: never; element?: never; 
 	 *  missing (no attempt was made); absent when the agent said blocked.
 	 */
 	error_code?: string | null,
-} & AttemptRef_Deserialize | ({ type: "step_skipped"; step: string; reason: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number | null; 
+} & AttemptRef_Deserialize | ({ type: "step_skipped"; step: string; reason: string; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round?: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number | null; 
 /**  The attempt that was running, if any. */
-attempt?: number | null }) & { approved?: never; concurrency?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
+attempt?: number | null; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round?: number }) & { approved?: never; concurrency?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
 /**  The step or group that wrote. */
-writer: string; key: string; old?: Value | null; new: Value }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; round?: never; rounds?: never; run_id?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string | null; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+writer: string; key: string; old?: Value | null; new: Value; 
+/**
+ *  The writer's round (its innermost loop's; 1 outside loops and
+ *  for inputs and initial context).
+ */
+round?: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round?: number }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; rounds?: never; run_id?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string | null; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**  An `approval` step waits for a person (`braid approve`, the app). */
 {
 	type: "approval_requested",
@@ -873,7 +886,9 @@ concurrency: number }) & { approved?: never; attempt?: never; element?: never; e
 	type: "step_interrupted",
 } & AttemptRef_Serialize | 
 /**  A group (or map) started its branches; `elements` for a map. */
-({ type: "group_started"; group: string; elements?: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+({ type: "group_started"; group: string; elements?: number; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**  Ready to run, waiting for `limits` (or a group's `max_concurrency`). */
 {
 	type: "step_queued",
@@ -942,11 +957,22 @@ concurrency: number }) & { approved?: never; attempt?: never; element?: never; e
 	 *  missing (no attempt was made); absent when the agent said blocked.
 	 */
 	error_code?: string,
-} & AttemptRef_Serialize | ({ type: "step_skipped"; step: string; reason: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number; 
+} & AttemptRef_Serialize | ({ type: "step_skipped"; step: string; reason: string; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "step_cancelled"; step: string; element?: number; 
 /**  The attempt that was running, if any. */
-attempt?: number }) & { approved?: never; concurrency?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
+attempt?: number; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round: number }) & { approved?: never; concurrency?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "context_write"; 
 /**  The step or group that wrote. */
-writer: string; key: string; old?: Value; new: Value }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; round?: never; rounds?: never; run_id?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
+writer: string; key: string; old?: Value; new: Value; 
+/**
+ *  The writer's round (its innermost loop's; 1 outside loops and
+ *  for inputs and initial context).
+ */
+round: number }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; message?: never; outcome?: never; reason?: never; rounds?: never; run_id?: never; score?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never } | ({ type: "group_aggregated"; group: string; outcome: Outcome; score?: number | null; approved: boolean; 
+/**  The innermost loop's round of the node (1 outside loops). */
+round: number }) & { attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; inputs?: never; key?: never; message?: never; new?: never; old?: never; reason?: never; rounds?: never; run_id?: never; status?: never; step?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | ({ type: "warning"; step?: string; message: string }) & { approved?: never; attempt?: never; concurrency?: never; element?: never; elements?: never; error?: never; from?: never; group?: never; inputs?: never; key?: never; new?: never; old?: never; outcome?: never; reason?: never; round?: never; rounds?: never; run_id?: never; score?: never; status?: never; time_scale?: never; to?: never; waiting?: never; workflow_id?: never; writer?: never } | 
 /**  An `approval` step waits for a person (`braid approve`, the app). */
 {
 	type: "approval_requested",

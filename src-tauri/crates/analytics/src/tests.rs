@@ -92,6 +92,7 @@ impl Rec {
         self.push(
             start,
             EventKind::GroupStarted {
+                round: 1,
                 group: id.into(),
                 elements: None,
             },
@@ -99,6 +100,7 @@ impl Rec {
         self.push(
             end,
             EventKind::GroupAggregated {
+                round: 1,
                 group: id.into(),
                 outcome: Outcome::Approved,
                 score: Some(100.0),
@@ -238,6 +240,7 @@ fn a_first_group_counts_through_its_winner_and_has_no_fan_in() {
         .push(
             102,
             EventKind::StepCancelled {
+                round: 1,
                 step: "slow".into(),
                 element: None,
                 attempt: Some(1),

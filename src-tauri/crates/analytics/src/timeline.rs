@@ -278,7 +278,9 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                 status = Some(*s);
                 finished_at = Some(t);
             }
-            EventKind::GroupStarted { group, elements } => {
+            EventKind::GroupStarted {
+                group, elements, ..
+            } => {
                 if let Some(&g) = group_index.get(group.as_str()) {
                     groups[g].start_ms.get_or_insert(t);
                     groups[g].elements = *elements;
@@ -391,6 +393,7 @@ pub fn build(workflow: &Workflow, events: &[Event]) -> Timeline {
                 step,
                 element,
                 attempt,
+                ..
             } => {
                 let Some(&s) = step_index.get(step.as_str()) else {
                     continue; // a group id: its branches get their own events

@@ -216,9 +216,7 @@ pub enum EventKind {
         concurrency: u32,
     },
     /// An interrupted or failed run continues (same run id; `braid resume`).
-    RunResumed {
-        run_id: String,
-    },
+    RunResumed { run_id: String },
     /// The step's result was taken from an earlier run instead of running it
     /// again (resume, or rerun from a later step). The completion events
     /// that follow replay that result.
@@ -238,6 +236,9 @@ pub enum EventKind {
         group: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         elements: Option<u32>,
+        /// The innermost loop's round of the node (1 outside loops).
+        #[serde(default = "first_round")]
+        round: u32,
     },
     /// Ready to run, waiting for `limits` (or a group's `max_concurrency`).
     StepQueued {
@@ -322,6 +323,9 @@ pub enum EventKind {
     StepSkipped {
         step: String,
         reason: String,
+        /// The innermost loop's round of the node (1 outside loops).
+        #[serde(default = "first_round")]
+        round: u32,
     },
     StepCancelled {
         step: String,
@@ -330,6 +334,9 @@ pub enum EventKind {
         /// The attempt that was running, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         attempt: Option<u32>,
+        /// The innermost loop's round of the node (1 outside loops).
+        #[serde(default = "first_round")]
+        round: u32,
     },
     ContextWrite {
         /// The step or group that wrote.
@@ -338,6 +345,10 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         old: Option<Value>,
         new: Value,
+        /// The writer's round (its innermost loop's; 1 outside loops and
+        /// for inputs and initial context).
+        #[serde(default = "first_round")]
+        round: u32,
     },
     GroupAggregated {
         group: String,
@@ -345,6 +356,9 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         score: Option<f64>,
         approved: bool,
+        /// The innermost loop's round of the node (1 outside loops).
+        #[serde(default = "first_round")]
+        round: u32,
     },
     Warning {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -364,9 +378,7 @@ pub enum EventKind {
     },
     /// The run started or stopped waiting: `waiting` while pending
     /// approvals are all that is left to do.
-    RunWaiting {
-        waiting: bool,
-    },
+    RunWaiting { waiting: bool },
     /// A loop edge was taken: the body runs again from `to`, this round.
     LoopRound {
         /// The loop's `to` (the node its body starts at).

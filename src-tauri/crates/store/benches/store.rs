@@ -161,6 +161,7 @@ fn synthetic_run(run_id: &str, steps: usize, lines: usize) -> Vec<EventBatch> {
                 approved: Some(true),
             },
             EventKind::ContextWrite {
+                round: 1,
                 writer: step.clone(),
                 key: format!("out_{i}"),
                 old: None,

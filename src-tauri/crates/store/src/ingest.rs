@@ -569,6 +569,7 @@ fn apply_one(
             step,
             element,
             attempt,
+            ..
         } => {
             match attempt {
                 Some(n) => {
@@ -612,6 +613,7 @@ fn apply_one(
             key,
             old,
             new,
+            ..
         } => {
             let old = old.as_ref().map(serde_json::to_string).transpose()?;
             st.get(Q::ContextWrite)?.execute(params![
@@ -629,6 +631,7 @@ fn apply_one(
             outcome,
             score,
             approved,
+            ..
         } => {
             st.get(Q::GroupAggregated)?.execute(params![
                 run_id,
@@ -865,6 +868,7 @@ mod tests {
     #[test]
     fn the_type_is_read_from_the_serialized_tag() {
         let kind = EventKind::StepSkipped {
+            round: 1,
             step: "a".into(),
             reason: "r".into(),
         };
@@ -993,6 +997,7 @@ mod tests {
             }
         }
         kinds.push(EventKind::StepSkipped {
+            round: 1,
             step: "never".into(),
             reason: "r".into(),
         });

@@ -18,8 +18,8 @@ const events = stream([
   { type: "step_started", step: "draft", attempt: 1, round: 1 },
   { type: "output_line", step: "draft", attempt: 1, round: 1, stream: "stdout", line: "drafting page p" },
   { type: "step_succeeded", step: "draft", attempt: 1, round: 1, outputs: { text: "hello" } },
-  { type: "context_write", writer: "draft", key: "text", new: "hello" },
-  { type: "group_started", group: "gates" },
+  { type: "context_write", writer: "draft", key: "text", new: "hello", round: 1 },
+  { type: "group_started", group: "gates", round: 1 },
   { type: "step_started", step: "legal", attempt: 1, round: 1 },
   { type: "attempt_failed", step: "legal", attempt: 1, round: 1, error: "flaky", timed_out: false },
   { type: "step_retrying", step: "legal", attempt: 1, round: 1, next_attempt: 2, delay_ms: 60_000 },
@@ -61,7 +61,7 @@ describe("the run view", () => {
     expect(screen.getByTestId("edge-gates-publish").getAttribute("data-taken")).toBeNull();
     act(() => {
       const v = useRun.getState().view!;
-      useRun.setState({ view: applyEvents(v, stream([{ type: "group_aggregated", group: "gates", outcome: "rejected", score: 55, approved: false }, { type: "step_skipped", step: "publish", reason: "x" }]).map((e, i) => ({ ...e, seq: 100 + i }))) });
+      useRun.setState({ view: applyEvents(v, stream([{ type: "group_aggregated", group: "gates", outcome: "rejected", score: 55, approved: false, round: 1 }, { type: "step_skipped", step: "publish", reason: "x", round: 1 }]).map((e, i) => ({ ...e, seq: 100 + i }))) });
     });
     await waitFor(() => expect(screen.getByTestId("group-outcome-gates").dataset.outcome).toBe("rejected"));
     expect(screen.getByTestId("group-score-gates").textContent).toBe("55");

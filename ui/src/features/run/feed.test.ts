@@ -29,7 +29,7 @@ const shape = shapeOf({ steps: [{ id: "work", group: "fan" }], groups: [{ id: "f
 function burst(n: number): RunEvent[] {
   const ev: RunEvent[] = [
     { seq: 0, at_ms: 0, type: "run_started", run_id: "R", workflow_id: "w", inputs: {}, time_scale: 1, concurrency: 4 },
-    { seq: 1, at_ms: 0, type: "group_started", group: "fan", elements: n },
+    { seq: 1, at_ms: 0, type: "group_started", group: "fan", elements: n, round: 1 },
   ];
   let seq = 2;
   for (let i = 0; i < n; i++) {

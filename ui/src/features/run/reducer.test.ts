@@ -73,15 +73,15 @@ describe("applyEvents", () => {
       started,
       { type: "step_started", step: "validate", attempt: 1, round: 1 },
       { type: "step_succeeded", step: "validate", attempt: 1, round: 1, outputs: {} },
-      { type: "group_started", group: "gates" },
+      { type: "group_started", group: "gates", round: 1 },
       { type: "step_started", step: "brand", attempt: 1, round: 1 },
       { type: "step_started", step: "legal", attempt: 1, round: 1 },
       { type: "step_succeeded", step: "brand", attempt: 1, round: 1, outputs: {}, score: 91, approved: true },
       { type: "step_succeeded", step: "legal", attempt: 1, round: 1, outputs: {}, score: 88, approved: true },
-      { type: "context_write", writer: "gates", key: "gates.outcome", new: "approved" },
-      { type: "context_write", writer: "gates", key: "gates.score", new: 89.2 },
-      { type: "group_aggregated", group: "gates", outcome: "approved", score: 89.2, approved: true },
-      { type: "step_skipped", step: "return", reason: "no incoming edge that it needs was taken" },
+      { type: "context_write", writer: "gates", key: "gates.outcome", new: "approved", round: 1 },
+      { type: "context_write", writer: "gates", key: "gates.score", new: 89.2, round: 1 },
+      { type: "group_aggregated", group: "gates", outcome: "approved", score: 89.2, approved: true, round: 1 },
+      { type: "step_skipped", step: "return", reason: "no incoming edge that it needs was taken", round: 1 },
     ]);
     const mid = applyEvents(initialView(blogShape), ev.slice(0, 6));
     expect(mid.nodes.gates.status).toBe("running");
@@ -102,7 +102,7 @@ describe("applyEvents", () => {
   test("a rejected group takes the rejected edge and not the approved one", () => {
     const v = applyEvents(
       initialView(blogShape),
-      stream([started, { type: "group_started", group: "gates" }, { type: "group_aggregated", group: "gates", outcome: "rejected", score: 40, approved: false }]),
+      stream([started, { type: "group_started", group: "gates", round: 1 }, { type: "group_aggregated", group: "gates", outcome: "rejected", score: 40, approved: false, round: 1 }]),
     );
     expect(v.nodes.gates.status).toBe("succeeded");
     expect(edgeTaken(v, "gates", "rejected")).toBe(true);
@@ -116,16 +116,16 @@ describe("applyEvents", () => {
       initialView(shape),
       stream([
         started,
-        { type: "group_started", group: "race" },
+        { type: "group_started", group: "race", round: 1 },
         { type: "step_started", step: "a", attempt: 1, round: 1 },
         { type: "step_started", step: "b", attempt: 1, round: 1 },
         { type: "step_queued", step: "c", attempt: 1, round: 1 },
         { type: "step_succeeded", step: "a", attempt: 1, round: 1, outputs: {}, approved: true },
-        { type: "step_cancelled", step: "c" },
-        { type: "group_aggregated", group: "race", outcome: "approved", score: 100, approved: true },
-        { type: "step_cancelled", step: "b", attempt: 1 },
+        { type: "step_cancelled", step: "c", round: 1 },
+        { type: "group_aggregated", group: "race", outcome: "approved", score: 100, approved: true, round: 1 },
+        { type: "step_cancelled", step: "b", attempt: 1, round: 1 },
         // a late cancel for the winner changes nothing: it had finished
-        { type: "step_cancelled", step: "a", attempt: 1 },
+        { type: "step_cancelled", step: "a", attempt: 1, round: 1 },
       ]),
     );
     expect(v.nodes.a.status).toBe("succeeded");
@@ -138,7 +138,7 @@ describe("applyEvents", () => {
     const shape = shapeOf({ steps: [{ id: "audit", group: "pages" }], groups: [{ id: "pages", for_each: "urls" }], edges: [] });
     const ev = stream([
       started,
-      { type: "group_started", group: "pages", elements: 4 },
+      { type: "group_started", group: "pages", elements: 4, round: 1 },
       { type: "step_queued", step: "audit", element: 0, attempt: 1, round: 1 },
       { type: "step_queued", step: "audit", element: 1, attempt: 1, round: 1 },
       { type: "step_started", step: "audit", element: 0, attempt: 1, round: 1 },
@@ -160,8 +160,8 @@ describe("applyEvents", () => {
           { type: "step_failed", step: "audit", element: 1, attempt: 2, round: 1, error: "boom again" },
           { type: "step_started", step: "audit", element: 2, attempt: 1, round: 1 },
           { type: "step_timed_out", step: "audit", element: 2, attempt: 1, round: 1, error: "timeout" },
-          { type: "step_cancelled", step: "audit", element: 3 },
-          { type: "group_aggregated", group: "pages", outcome: "needs_work", score: 25, approved: false },
+          { type: "step_cancelled", step: "audit", element: 3, round: 1 },
+          { type: "group_aggregated", group: "pages", outcome: "needs_work", score: 25, approved: false, round: 1 },
         ],
         9,
       ),
@@ -179,11 +179,11 @@ describe("applyEvents", () => {
     const ev = stream([
       started,
       { type: "step_started", step: "validate", attempt: 1, round: 1 },
-      { type: "step_cancelled", step: "validate", attempt: 1 },
-      { type: "step_cancelled", step: "gates" },
-      { type: "step_cancelled", step: "brand" },
-      { type: "step_cancelled", step: "legal" },
-      { type: "step_skipped", step: "return", reason: "x" },
+      { type: "step_cancelled", step: "validate", attempt: 1, round: 1 },
+      { type: "step_cancelled", step: "gates", round: 1 },
+      { type: "step_cancelled", step: "brand", round: 1 },
+      { type: "step_cancelled", step: "legal", round: 1 },
+      { type: "step_skipped", step: "return", reason: "x", round: 1 },
       { type: "run_finished", status: "cancelled" },
     ]);
     const v = applyEvents(initialView(blogShape), ev);
@@ -271,7 +271,7 @@ describe("reconcile", () => {
 
   test("map counts come from the summary's elements", () => {
     const shape = shapeOf({ steps: [{ id: "audit", group: "pages" }], groups: [{ id: "pages", for_each: "urls" }], edges: [] });
-    const v = applyEvents(initialView(shape), stream([started, { type: "group_started", group: "pages", elements: 3 }]));
+    const v = applyEvents(initialView(shape), stream([started, { type: "group_started", group: "pages", elements: 3, round: 1 }]));
     const r = reconcile(v, {
       run_id: "R1",
       workflow_id: "m",
@@ -312,12 +312,12 @@ describe("revision 2: loops, approvals, recommendations", () => {
     started,
     { type: "step_started", step: "draft", attempt: 1, round: 1 },
     { type: "step_succeeded", step: "draft", attempt: 1, round: 1, outputs: {} },
-    { type: "group_started", group: "gates" },
+    { type: "group_started", group: "gates", round: 1 },
     { type: "step_started", step: "brand", attempt: 1, round: 1 },
     { type: "step_started", step: "legal", attempt: 1, round: 1 },
     { type: "step_succeeded", step: "brand", attempt: 1, round: 1, outputs: {}, score: 60, recommendations: ["shorter title", "fix tone"] },
     { type: "step_succeeded", step: "legal", attempt: 1, round: 1, outputs: {}, score: 70, recommendations: ["add disclaimer"] },
-    { type: "group_aggregated", group: "gates", outcome: "needs_work", score: 65, approved: false },
+    { type: "group_aggregated", group: "gates", outcome: "needs_work", score: 65, approved: false, round: 1 },
   ];
 
   test("recommendations: per step, and per group as {from, text} in the order branches report", () => {
@@ -330,7 +330,7 @@ describe("revision 2: loops, approvals, recommendations", () => {
     ]);
     // The group's own context write is the final word (branch order, failed branches included).
     const written = [{ from: "legal", text: "add disclaimer" }];
-    const v2 = applyEvents(v, stream([{ type: "context_write", writer: "gates", key: "gates.recommendations", new: written }], round1.length));
+    const v2 = applyEvents(v, stream([{ type: "context_write", writer: "gates", key: "gates.recommendations", new: written, round: 1 }], round1.length));
     expect(v2.nodes.gates.recommendations).toEqual(written);
   });
 
@@ -393,7 +393,7 @@ describe("revision 2: loops, approvals, recommendations", () => {
   test("map elements wait separately; the branch waits while nothing else runs", () => {
     const ev = stream([
       started,
-      { type: "group_started", group: "each", elements: 2 },
+      { type: "group_started", group: "each", elements: 2, round: 1 },
       { type: "step_started", step: "check", element: 0, attempt: 1, round: 1 },
       { type: "step_started", step: "check", element: 1, attempt: 1, round: 1 },
       { type: "approval_requested", step: "check", element: 0, attempt: 1, round: 1, prompt: "Page 0?", shown: {} },

@@ -91,6 +91,7 @@ fn check_stored_matches_events(store: &Store, run_id: &str, live: &[Event], byte
                 key,
                 old,
                 new,
+                ..
             } => Some((e.seq, writer.clone(), key.clone(), old.clone(), new.clone())),
             _ => None,
         })

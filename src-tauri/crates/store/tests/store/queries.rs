@@ -163,12 +163,14 @@ fn context_writes_keep_writer_key_old_and_new() {
         &run_id,
         s.batch(vec![
             EventKind::ContextWrite {
+                round: 1,
                 writer: "a".into(),
                 key: "k".into(),
                 old: None,
                 new: json!({"x": [1, 2.5, "three"]}),
             },
             EventKind::ContextWrite {
+                round: 1,
                 writer: "b".into(),
                 key: "k".into(),
                 old: Some(json!({"x": [1, 2.5, "three"]})),
@@ -205,6 +207,7 @@ fn group_aggregations_and_step_metrics_are_derived() {
         s.batch(vec![
             EventKind::StepQueued { at: a(1) },
             EventKind::StepSkipped {
+                round: 1,
                 step: "never".into(),
                 reason: "condition".into(),
             },
@@ -263,6 +266,7 @@ fn group_aggregations_and_step_metrics_are_derived() {
                 approved: None,
             },
             EventKind::GroupAggregated {
+                round: 1,
                 group: "g".into(),
                 outcome: Outcome::NeedsWork,
                 score: Some(72.5),

@@ -156,6 +156,7 @@ pub fn synthetic_run(
                 approved: Some(true),
             },
             EventKind::ContextWrite {
+                round: 1,
                 writer: step.clone(),
                 key: format!("k{i}"),
                 old: None,

@@ -527,12 +527,28 @@ impl<V: WorkflowRef> Machine<V> {
 
     fn write(&mut self, writer: &str, key: &str, value: Value) {
         let old = self.context.insert(key.to_string(), value.clone());
+        let round = self.writer_round(writer);
         self.emit(EventKind::ContextWrite {
             writer: writer.to_string(),
             key: key.to_string(),
             old,
             new: value,
+            round,
         });
+    }
+
+    /// The round of the node a writer (a step, a branch or a group) is in;
+    /// 1 for inputs, initial context, and in workflows without loops.
+    fn writer_round(&self, writer: &str) -> u32 {
+        if self.valid.loops().is_empty() {
+            return 1;
+        }
+        let wf = self.valid.workflow();
+        let node = self.valid.node(writer).or_else(|| {
+            let step = wf.steps.iter().find(|s| s.id == writer)?;
+            self.valid.node(step.group.as_deref()?)
+        });
+        node.map_or(1, |n| self.node_round(n))
     }
 
     fn emit(&mut self, kind: EventKind) {

@@ -138,13 +138,14 @@ impl<V: WorkflowRef> Machine<V> {
             &format!("{group_id}.recommendations"),
             Value::Array(recommendations),
         );
+        let node = self.valid.node(&group_id).expect("groups are outer nodes");
         self.emit(EventKind::GroupAggregated {
             group: group_id.clone(),
             outcome: aggregation.outcome,
             score: aggregation.score,
             approved: aggregation.approved(),
+            round: self.node_round(node),
         });
-        let node = self.valid.node(&group_id).expect("groups are outer nodes");
         if self.loop_back(node, NodeEnd::Group(aggregation.outcome)) {
             return;
         }
@@ -427,6 +428,7 @@ impl<V: WorkflowRef> Machine<V> {
                     self.emit(EventKind::GroupStarted {
                         group: gid.clone(),
                         elements: Some(0),
+                        round: self.node_round(node),
                     });
                     self.groups[g] = Some(GroupRun::new(self.units.len(), Vec::new(), max));
                     for &s in &branches {
@@ -434,6 +436,7 @@ impl<V: WorkflowRef> Machine<V> {
                         self.emit(EventKind::StepSkipped {
                             step: id,
                             reason: format!("`{key}` is not a list"),
+                            round: self.node_round(node),
                         });
                     }
                     self.decide_group(
@@ -459,6 +462,7 @@ impl<V: WorkflowRef> Machine<V> {
         self.emit(EventKind::GroupStarted {
             group: group.id.clone(),
             elements,
+            round: self.node_round(node),
         });
         let empty = units.is_empty();
         self.groups[g] = Some(GroupRun::new(first_unit, units.clone(), max));
@@ -483,21 +487,25 @@ impl<V: WorkflowRef> Machine<V> {
     pub(super) fn skip(&mut self, node: NodeIx, reason: &str) {
         self.resolved[node.index()] = true;
         let ids = self.step_ids_of(node);
+        let round = self.node_round(node);
         for id in ids {
             self.emit(EventKind::StepSkipped {
                 step: id,
                 reason: reason.to_string(),
+                round,
             });
         }
     }
 
     /// A node that never started because the run is stopping.
     pub(super) fn cancel_node(&mut self, node: NodeIx) {
+        let round = self.node_round(node);
         for id in self.step_ids_of(node) {
             self.emit(EventKind::StepCancelled {
                 step: id,
                 element: None,
                 attempt: None,
+                round,
             });
         }
     }

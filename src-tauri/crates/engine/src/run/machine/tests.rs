@@ -754,6 +754,7 @@ fn steps_receive_only_their_required_keys_and_writes_are_audited() {
             key,
             old,
             new,
+            ..
         }) if writer == "a" => Some((key.clone(), old.clone(), new.clone())),
         _ => None,
     });

@@ -29,6 +29,7 @@ impl<V: WorkflowRef> Machine<V> {
                     step: at.step,
                     element: at.element,
                     attempt: Some(attempt),
+                    round: at.round,
                 });
                 BranchResult::Failed
             }
@@ -38,6 +39,7 @@ impl<V: WorkflowRef> Machine<V> {
                     step: at.step,
                     element: at.element,
                     attempt: Some(attempt),
+                    round: at.round,
                 });
                 BranchResult::Failed
             }
@@ -571,6 +573,7 @@ impl<V: WorkflowRef> Machine<V> {
                     step: at.step,
                     element: at.element,
                     attempt: None,
+                    round: at.round,
                 });
             }
             UnitState::Running if !self.units[unit].cancelling => {
