@@ -44,6 +44,20 @@ function Terminal({ out, testid }: { out: OutputTail; testid: string }) {
   );
 }
 
+/** A person's recorded decision on an approval step (`<step>.decision`): who, when, verdict, score, note. */
+function DecisionLine({ decision }: { decision: unknown }) {
+  if (decision == null || typeof decision !== "object") return null;
+  const d = decision as { approved?: boolean; score?: number; note?: string; by?: string; at_ms?: number };
+  return (
+    <div className={`run-msg ${d.approved ? "ok" : "error"}`} data-testid="approval-decision">
+      {d.approved ? "Approved" : "Rejected"} by <b>{d.by ?? "someone"}</b>
+      {d.at_ms ? ` at ${new Date(d.at_ms).toLocaleString()}` : ""}
+      {d.score != null && ` · score ${d.score}`}
+      {d.note && <> · “{d.note}”</>}
+    </div>
+  );
+}
+
 function Attempts({ attempts }: { attempts: AttemptRecord[] }) {
   return (
     <>
@@ -51,7 +65,8 @@ function Attempts({ attempts }: { attempts: AttemptRecord[] }) {
         <div key={`${a.element ?? ""}-${a.attempt}`} data-testid={`attempt-record-${a.step}-${a.attempt}`}>
           <h4>
             <StatusIcon status={a.status === "reused" ? "succeeded" : a.status} />
-            Attempt {a.attempt}
+            {/* In a loop, attempt numbers count on across rounds: say the round first. */}
+            {a.round > 1 || attempts.some((b) => b.round > 1) ? `Round ${a.round} · attempt ${a.attempt}` : `Attempt ${a.attempt}`}
             {a.element != null && ` · element ${a.element}`}
             <span className="sub">
               {a.status}
@@ -179,6 +194,7 @@ export function OutputTab({ view }: { view: RunView }) {
         {current && node?.error && !branch && <div className="run-msg error">{node.error}</div>}
         {branch && <Elements view={view} step={branch} />}
         {current && <ApprovalPrompt step={current} place="dock" />}
+        {current && <DecisionLine decision={view.context[`${current}.decision`]} />}
         {current && !branch && !isGroup && (attempts.length > 0 ? <Attempts attempts={attempts} /> : live ? <Terminal out={live} testid={`output-${current}`} /> : <div className="run-hint">No output{node?.status === "pending" ? " yet" : ""}.</div>)}
         {current && isGroup && !branch && <div className="run-hint">A group: its branches are listed on the left; its result is in the Result tab.</div>}
       </div>

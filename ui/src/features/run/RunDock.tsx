@@ -91,20 +91,23 @@ function DecisionDialog() {
 /** While a run waits: which steps wait for a decision (their cards hold the prompts). */
 function WaitingChip() {
   const approvals = useRun((s) => s.view?.approvals);
+  const wf = useEditor((s) => s.doc.workflow);
   const steps = [...new Set(Object.values(approvals ?? {}).map((a) => a.step))];
   if (steps.length === 0) return null;
+  // People read names; the id is what `braid approve` takes (in the tooltip).
+  const names = steps.map((id) => wf.steps.find((s) => s.id === id)?.name ?? id);
   return (
     <button
       className="btn"
       style={{ height: 26 }}
       data-testid="run-waiting"
-      title="show the step that waits for your decision"
+      title={`show the step that waits for your decision (braid approve RUN ${steps.join(" / ")})`}
       onClick={() => {
         useEditor.getState().select([steps[0]], []);
         useEditor.getState().requestFocus();
       }}
     >
-      Waiting for you: <code>{steps.join(", ")}</code>
+      Waiting for you: <b>{names.join(", ")}</b>
     </button>
   );
 }

@@ -91,7 +91,8 @@ export const StepRunBadge = memo(function StepRunBadge({ id }: { id: string }) {
       <StatusIcon status={status} />
       <span className="run-label">{STATUS_LABEL[status]}</span>
       <Timing run={run} />
-      {run.attempt > 1 && (
+      {/* In a loop, attempt numbers count on across rounds: the round badge says it there. */}
+      {run.attempt > 1 && run.round <= 1 && (
         <span className="run-attempt" data-testid={`attempt-${id}`}>
           #{run.attempt}
         </span>

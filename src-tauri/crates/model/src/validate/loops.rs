@@ -105,7 +105,8 @@ pub(super) fn build(
             out.push(bad(
                 path.clone(),
                 format!(
-                    "`{t}` already starts the loop closed by edge {}; two loop edges may not share a `to`",
+                    "`{t}` is already where the loop from `{}` starts again ($.edges[{}]); two loops may not lead back to the same node: make one loop, or lead this one back to another node",
+                    id(other.from),
                     other.edge
                 ),
             ));

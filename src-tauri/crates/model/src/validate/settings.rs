@@ -49,10 +49,13 @@ pub(super) fn check(workflow: &Workflow, graph: &WorkflowGraph, out: &mut Vec<Di
         is_map
     };
     for (i, step) in workflow.steps.iter().enumerate() {
-        let in_loop = graph
-            .by_id
-            .get(step.group.as_deref().unwrap_or(&step.id))
-            .is_some_and(|n| graph.loop_of.get(n.index()).copied().flatten().is_some());
+        // With a cycle, loops are not worked out (the cycle is the error to
+        // fix): `{{round}}` is then not reported as well.
+        let in_loop = graph.topo.is_empty()
+            || graph
+                .by_id
+                .get(step.group.as_deref().unwrap_or(&step.id))
+                .is_some_and(|n| graph.loop_of.get(n.index()).copied().flatten().is_some());
         let scope = Scope {
             map_branch: map_branch[i],
             in_loop,
