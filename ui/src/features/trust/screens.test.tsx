@@ -132,7 +132,8 @@ describe("secrets screen", () => {
     fireEvent.blur(name);
     fireEvent.change(value, { target: { value: "s3cret" } });
     await waitFor(() => expect(screen.getByTestId("secrets-name-help").textContent).toMatch(/digit/));
-    expect((screen.getByTestId("secrets-save") as HTMLButtonElement).disabled).toBe(true);
+    // The backend's answer and the button's state arrive in separate renders (slow under load).
+    await waitFor(() => expect((screen.getByTestId("secrets-save") as HTMLButtonElement).disabled).toBe(true));
     expect(calls.secretNameProblem).toHaveBeenCalledWith("1BAD");
     fireEvent.change(name, { target: { value: "OPENAI_API_KEY" } });
     await waitFor(() => expect((screen.getByTestId("secrets-save") as HTMLButtonElement).disabled).toBe(false));
