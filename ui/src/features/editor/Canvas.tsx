@@ -39,6 +39,23 @@ const FAR_ZOOM = 0.35;
 
 /** Large graphs render only what is on screen. */
 const VIRTUALIZE_ABOVE = 400;
+/** The canvas height below which the minimap is hidden: on a short canvas it would cover the graph. */
+const MINIMAP_MIN_HEIGHT = 360;
+
+/** An element's height, following resizes. */
+function useHeight(ref: React.RefObject<HTMLElement | null>): number {
+  const [height, setHeight] = useState(Number.MAX_SAFE_INTEGER);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setHeight(el.clientHeight || Number.MAX_SAFE_INTEGER);
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref]);
+  return height;
+}
 
 /**
  * Rendering switches for performance experiments, read once at start from
@@ -200,6 +217,10 @@ export function Canvas() {
     [rf],
   );
 
+  // With the run and analytics panels open the canvas can be a strip a
+  // couple of hundred pixels tall: the minimap would then cover the graph.
+  const roomy = useHeight(wrapper) >= MINIMAP_MIN_HEIGHT;
+
   return (
     <div className="canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <ReactFlow<FlowNode>
@@ -227,7 +248,7 @@ export function Canvas() {
         connectionRadius={28}
       >
         {tuning.background && <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="var(--canvas-dot)" />}
-        {tuning.minimap && (
+        {tuning.minimap && roomy && (
           <MiniMap<FlowNode> pannable zoomable style={{ width: 168, height: 112 }} nodeColor={minimapColor} nodeStrokeWidth={0} />
         )}
         <Controls showInteractive={false} />
