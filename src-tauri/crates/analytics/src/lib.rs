@@ -138,7 +138,7 @@ pub fn analyze_run_with(
             })
         })
         .collect();
-    let loops = crate::run::summary::summarize(wf, events).loops;
+    let loops = crate::run::summary::loops_of(events);
     // Metrics the agents reported (token usage), summed per step and run.
     let mut step_metrics: HashMap<&str, IndexMap<String, u64>> = HashMap::new();
     let mut run_metrics: IndexMap<String, u64> = IndexMap::new();

@@ -100,15 +100,8 @@ pub fn loop_state(valid: &ValidWorkflow, events: &[Event]) -> LoopState {
                 };
                 current.retain(|(step, _)| !body_steps[l].contains(step.as_str()));
                 // Inner loops start again at round 1.
-                for (i, inner) in loops.iter().enumerate() {
-                    let mut parent = inner.parent;
-                    while let Some(p) = parent {
-                        if p == l {
-                            rounds.remove(valid.node_id(loops[i].to));
-                            break;
-                        }
-                        parent = loops[p].parent;
-                    }
+                for inner in valid.loops_inside(l) {
+                    rounds.remove(valid.node_id(loops[inner].to));
                 }
             }
             _ => {}

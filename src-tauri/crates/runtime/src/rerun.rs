@@ -123,7 +123,7 @@ pub fn prepare(store: &Store, args: &RerunRequest) -> Result<(Execution, Vec<Str
         // by its limit is not taken again); the loops around STEP restart.
         let events = store.run_events(args.run_id).map_err(e)?;
         let mut rounds = loop_state(&valid, &events).rounds;
-        for l in loops_around(&valid, target) {
+        for l in valid.loops_around(target) {
             rounds.remove(valid.node_id(valid.loops()[l].to));
         }
         prior.rounds = rounds;
@@ -161,7 +161,7 @@ fn reusable_nodes(valid: &ValidWorkflow, old: &Workflow, target: NodeIx) -> Hash
         downstream.insert(n);
     }
     // From a node inside a loop, the whole loop starts again at round 1.
-    for l in loops_around(valid, target) {
+    for l in valid.loops_around(target) {
         downstream.extend(valid.loops()[l].body.iter().copied());
     }
     let mut reusable = HashSet::new();
@@ -174,17 +174,6 @@ fn reusable_nodes(valid: &ValidWorkflow, old: &Workflow, target: NodeIx) -> Hash
         }
     }
     reusable
-}
-
-/// The loops whose body holds `node`, innermost first.
-fn loops_around(valid: &ValidWorkflow, node: NodeIx) -> Vec<usize> {
-    let mut around = Vec::new();
-    let mut at = valid.loop_of(node);
-    while let Some(l) = at {
-        around.push(l);
-        at = valid.loops()[l].parent;
-    }
-    around
 }
 
 /// Whether a node's definition (a step, or a group with its branches) is

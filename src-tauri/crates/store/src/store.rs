@@ -796,14 +796,8 @@ impl Store {
         window: usize,
         time_scaled: bool,
     ) -> Result<Option<u64>> {
-        let mut durations = self.recent_durations(workflow_id, step_id, window, time_scaled)?;
-        durations.sort_unstable();
-        let n = durations.len();
-        Ok(match n {
-            0 => None,
-            _ if n % 2 == 1 => Some(durations[n / 2]),
-            _ => Some((durations[n / 2 - 1] + durations[n / 2]).div_ceil(2)),
-        })
+        let durations = self.recent_durations(workflow_id, step_id, window, time_scaled)?;
+        Ok(median(durations))
     }
 }
 
@@ -818,16 +812,21 @@ impl History for Store {
     }
 
     fn loop_rounds(&self, workflow_id: &str, to: &str) -> Option<u32> {
-        let mut rounds = self
+        let rounds = self
             .recent_loop_rounds(workflow_id, to, HISTORY_WINDOW)
             .ok()?;
-        rounds.sort_unstable();
-        let n = rounds.len();
-        match n {
-            0 => None,
-            _ if n % 2 == 1 => Some(rounds[n / 2]),
-            _ => Some((rounds[n / 2 - 1] + rounds[n / 2]).div_ceil(2)),
-        }
+        median(rounds.into_iter().map(u64::from).collect()).map(|r| r as u32)
+    }
+}
+
+/// The median (the mean of the middle two, rounded up, for an even count).
+fn median(mut values: Vec<u64>) -> Option<u64> {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]).div_ceil(2)),
     }
 }
 

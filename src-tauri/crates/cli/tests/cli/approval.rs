@@ -4,21 +4,13 @@
 //! resume` after the process left. Bad input never records anything.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::braid_db;
 use super::validate::tempdir;
-
-pub fn braid_db(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_braid"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn spawn_run(db: &Path, file: &Path) -> Child {
     spawn_braid(db, &["run", "--json", file.to_str().unwrap()])

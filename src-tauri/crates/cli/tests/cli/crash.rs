@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::braid_db;
 use super::validate::tempdir;
 
 /// How many kill points the test tries (spread over the run's ~1.3 s).
@@ -65,15 +66,6 @@ fn workflow(dir: &Path) -> std::path::PathBuf {
     let file = dir.join("crashy.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     file
-}
-
-fn braid_db(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_braid"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn ledger_counts(ledger: &Path) -> HashMap<String, usize> {

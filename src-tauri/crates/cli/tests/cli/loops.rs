@@ -8,18 +8,9 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
+use super::braid;
+use super::braid_db;
 use super::validate::tempdir;
-use super::{braid, repo_root};
-
-fn braid_db(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_braid"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .unwrap()
-}
 
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)

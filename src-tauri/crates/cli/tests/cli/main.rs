@@ -23,6 +23,17 @@ pub fn braid(args: &[&str]) -> Output {
         .expect("braid runs")
 }
 
+/// `braid --db DB ARGS…` in the repository root.
+pub fn braid_db(db: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_braid"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("braid runs")
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../..")

@@ -1,6 +1,7 @@
 use serde_json::Value;
 
-use super::approval::{braid_db, spawn_braid, waiting_run};
+use super::approval::{spawn_braid, waiting_run};
+use super::braid_db;
 use super::validate::tempdir;
 use super::{braid, stderr, stdout};
 

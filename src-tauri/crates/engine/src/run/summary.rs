@@ -195,21 +195,8 @@ pub fn summarize(workflow: &Workflow, events: &[Event]) -> RunSummary {
                     RunStatus::Running
                 };
             }
-            EventKind::LoopRound { to, round, .. } => {
-                let entry = loops.entry(to.clone()).or_insert(LoopSummary {
-                    rounds: 1,
-                    exhausted: false,
-                });
-                entry.rounds = *round;
-            }
-            EventKind::LoopExhausted { to, rounds, .. } => {
-                loops.insert(
-                    to.clone(),
-                    LoopSummary {
-                        rounds: *rounds,
-                        exhausted: true,
-                    },
-                );
+            EventKind::LoopRound { .. } | EventKind::LoopExhausted { .. } => {
+                fold_loop(&mut loops, &event.kind);
             }
             EventKind::AttemptFailed { at, error, .. } => {
                 let x = execs.entry((at.step.clone(), at.element)).or_default();
@@ -341,6 +328,38 @@ fn step_summary(execs: &[(&Option<u32>, &Exec)]) -> StepSummary {
             }
             counts
         }),
+    }
+}
+
+/// Per loop (by its `to`): rounds run and whether the limit ended it, from
+/// a run's events (what `summarize` and analytics report).
+pub fn loops_of(events: &[Event]) -> IndexMap<String, LoopSummary> {
+    let mut loops = IndexMap::new();
+    for event in events {
+        fold_loop(&mut loops, &event.kind);
+    }
+    loops
+}
+
+fn fold_loop(loops: &mut IndexMap<String, LoopSummary>, kind: &EventKind) {
+    match kind {
+        EventKind::LoopRound { to, round, .. } => {
+            let entry = loops.entry(to.clone()).or_insert(LoopSummary {
+                rounds: 1,
+                exhausted: false,
+            });
+            entry.rounds = *round;
+        }
+        EventKind::LoopExhausted { to, rounds, .. } => {
+            loops.insert(
+                to.clone(),
+                LoopSummary {
+                    rounds: *rounds,
+                    exhausted: true,
+                },
+            );
+        }
+        _ => {}
     }
 }
 

@@ -175,6 +175,30 @@ impl ValidWorkflow {
     pub fn loop_of(&self, node: NodeIx) -> Option<usize> {
         self.graph.loop_of.get(node.index()).copied().flatten()
     }
+    /// The loops whose body holds `node`, innermost first.
+    pub fn loops_around(&self, node: NodeIx) -> Vec<usize> {
+        let mut around = Vec::new();
+        let mut at = self.loop_of(node);
+        while let Some(l) = at {
+            around.push(l);
+            at = self.graph.loops[l].parent;
+        }
+        around
+    }
+    /// Loops nested (at any depth) inside loop `outer`.
+    pub fn loops_inside(&self, outer: usize) -> impl Iterator<Item = usize> + '_ {
+        let loops = &self.graph.loops;
+        (0..loops.len()).filter(move |&inner| {
+            let mut at = loops[inner].parent;
+            while let Some(p) = at {
+                if p == outer {
+                    return true;
+                }
+                at = loops[p].parent;
+            }
+            false
+        })
+    }
     /// Branch steps of a group, by group index.
     pub fn branches(&self, group: usize) -> impl Iterator<Item = &Step> {
         self.graph.branches[group]

@@ -301,6 +301,10 @@ pub struct Machine<V: WorkflowRef = Arc<ValidWorkflow>> {
     /// Per step (and map element) inside a loop body: the last attempt
     /// number started, so a later round's attempts number on after it.
     loop_attempts: HashMap<(usize, Option<u32>), u32>,
+    /// Writer id (step, branch or group) → its outer node, for the round of
+    /// a context write; empty when the workflow has no loops (every write is
+    /// round 1), so plain workflows pay nothing per write.
+    writer_nodes: HashMap<String, NodeIx>,
     /// Per edge of the workflow: taken or not, once resolved. A new round
     /// keeps what edges into the body from outside decided.
     edge_state: Vec<Option<bool>>,
@@ -351,6 +355,20 @@ impl<V: WorkflowRef> Machine<V> {
         let rng = SplitMix64::from_parts(&[options.seed, stable_hash(&wf.id)]);
         let group_count = wf.groups.len();
         let rounds = vec![1; valid.loops().len()];
+        let writer_nodes: HashMap<String, NodeIx> = if valid.loops().is_empty() {
+            HashMap::new()
+        } else {
+            let outer = |s: &crate::model::Step| valid.node(s.group.as_deref().unwrap_or(&s.id));
+            wf.steps
+                .iter()
+                .filter_map(|s| outer(s).map(|n| (s.id.clone(), n)))
+                .chain(
+                    wf.groups
+                        .iter()
+                        .filter_map(|g| valid.node(&g.id).map(|n| (g.id.clone(), n))),
+                )
+                .collect()
+        };
         let edge_state = vec![None; wf.edges.len()];
         Self {
             groups: (0..group_count).map(|_| None).collect(),
@@ -381,6 +399,7 @@ impl<V: WorkflowRef> Machine<V> {
             missing_inputs: VecDeque::new(),
             rounds,
             loop_attempts: HashMap::new(),
+            writer_nodes,
             edge_state,
             valid,
         }
@@ -540,15 +559,9 @@ impl<V: WorkflowRef> Machine<V> {
     /// The round of the node a writer (a step, a branch or a group) is in;
     /// 1 for inputs, initial context, and in workflows without loops.
     fn writer_round(&self, writer: &str) -> u32 {
-        if self.valid.loops().is_empty() {
-            return 1;
-        }
-        let wf = self.valid.workflow();
-        let node = self.valid.node(writer).or_else(|| {
-            let step = wf.steps.iter().find(|s| s.id == writer)?;
-            self.valid.node(step.group.as_deref()?)
-        });
-        node.map_or(1, |n| self.node_round(n))
+        self.writer_nodes
+            .get(writer)
+            .map_or(1, |&n| self.node_round(n))
     }
 
     fn emit(&mut self, kind: EventKind) {
@@ -572,18 +585,16 @@ impl<V: WorkflowRef> Machine<V> {
 
     /// The rounds of every loop around `node`, outermost first ("1" outside loops).
     fn round_path(&self, node: NodeIx) -> String {
-        let loops = self.valid.loops();
-        let mut chain = Vec::new();
-        let mut at = self.valid.loop_of(node);
-        while let Some(l) = at {
-            chain.push(self.rounds[l].to_string());
-            at = loops[l].parent;
-        }
-        if chain.is_empty() {
+        let around = self.valid.loops_around(node);
+        if around.is_empty() {
             return "1".into();
         }
-        chain.reverse();
-        chain.join(".")
+        let rounds: Vec<String> = around
+            .iter()
+            .rev()
+            .map(|&l| self.rounds[l].to_string())
+            .collect();
+        rounds.join(".")
     }
 
     /// The group a unit counts in: `None` for a phase step, and for a unit

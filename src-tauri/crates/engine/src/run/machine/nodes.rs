@@ -244,15 +244,8 @@ impl<V: WorkflowRef> Machine<V> {
             }
             self.rounds[l] += 1;
             // An inner loop starts again at round 1 in every round of this one.
-            for inner in 0..loops.len() {
-                let mut parent = loops[inner].parent;
-                while let Some(p) = parent {
-                    if p == l {
-                        self.rounds[inner] = 1;
-                        break;
-                    }
-                    parent = loops[p].parent;
-                }
+            for inner in valid.loops_inside(l) {
+                self.rounds[inner] = 1;
             }
             self.emit(EventKind::LoopRound {
                 to,
